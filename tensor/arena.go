@@ -1,0 +1,59 @@
+package tensor
+
+// Arena recycles buffers between steps. A search step allocates the same
+// sizes every time, so after the first step Get finds every buffer on its
+// free list and the garbage collector has nothing to do.
+//
+// An Arena is not safe for concurrent use; one training loop owns it.
+type Arena struct {
+	free map[int][][]float32
+	used [][]float32
+}
+
+// NewArena returns an empty arena.
+func NewArena() *Arena { return &Arena{free: map[int][][]float32{}} }
+
+// Get returns a tensor whose contents are undefined; the caller overwrites it.
+func (a *Arena) Get(shape ...int) *Tensor {
+	n := Numel(shape)
+	var buf []float32
+	if l := a.free[n]; len(l) > 0 {
+		buf = l[len(l)-1]
+		a.free[n] = l[:len(l)-1]
+	} else {
+		buf = make([]float32, n)
+	}
+	a.used = append(a.used, buf)
+	return &Tensor{Shape: append([]int(nil), shape...), Data: buf}
+}
+
+// Zeros returns a zeroed tensor.
+func (a *Arena) Zeros(shape ...int) *Tensor {
+	t := a.Get(shape...)
+	clear(t.Data)
+	return t
+}
+
+// Release returns every buffer handed out since the last Release. Tensors
+// obtained before must not be used afterwards.
+func (a *Arena) Release() {
+	for _, b := range a.used {
+		a.free[len(b)] = append(a.free[len(b)], b)
+	}
+	clear(a.used)
+	a.used = a.used[:0]
+}
+
+// Bytes reports the memory held by the arena (free and in use).
+func (a *Arena) Bytes() int {
+	n := 0
+	for _, l := range a.free {
+		for _, b := range l {
+			n += 4 * len(b)
+		}
+	}
+	for _, b := range a.used {
+		n += 4 * len(b)
+	}
+	return n
+}
