@@ -25,13 +25,16 @@ func (Backend) Sgemm(tA, tB bool, m, n, k int, alpha float32, a []float32, lda i
 		for j := 0; j < n; j++ {
 			var s float32
 			for l := 0; l < k; l++ {
-				av := a[i*lda+l]
+				var av, bv float32
 				if tA {
 					av = a[l*lda+i]
+				} else {
+					av = a[i*lda+l]
 				}
-				bv := b[l*ldb+j]
 				if tB {
 					bv = b[j*ldb+l]
+				} else {
+					bv = b[l*ldb+j]
 				}
 				s += av * bv
 			}

@@ -1,0 +1,253 @@
+package autograd
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/rdarts/rdarts/internal/parallel"
+)
+
+// grain is the smallest loop worth splitting across cores.
+const grain = 1 << 14
+
+// ReLU is max(x, 0). Its gradient at exactly 0 is taken as 0, as in PyTorch.
+func (t *Tape) ReLU(x *Var) *Var {
+	y := t.out(t.arena.Get(x.Shape()...), x)
+	xs, ys := x.Value.Data, y.Value.Data
+	parallel.For(len(xs), grain, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ys[i] = max(xs[i], 0)
+		}
+	})
+	t.record(y, func() {
+		dx, dy := t.grad(x), y.Grad.Data
+		parallel.For(len(xs), grain, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if xs[i] > 0 {
+					dx[i] += dy[i]
+				}
+			}
+		})
+	})
+	return y
+}
+
+// Add is a + b.
+func (t *Tape) Add(a, b *Var) *Var { return t.AddN(a, b) }
+
+// AddN is the sum of its inputs (all of one shape), e.g. a DARTS node.
+func (t *Tape) AddN(xs ...*Var) *Var {
+	for _, x := range xs[1:] {
+		mustSame("AddN", xs[0], x)
+	}
+	y := t.out(t.arena.Get(xs[0].Shape()...), xs...)
+	ys := y.Value.Data
+	parallel.For(len(ys), grain, func(_, lo, hi int) {
+		copy(ys[lo:hi], xs[0].Value.Data[lo:hi])
+		for _, x := range xs[1:] {
+			d := x.Value.Data[lo:hi]
+			for i := range d {
+				ys[lo+i] += d[i]
+			}
+		}
+	})
+	t.record(y, func() {
+		dy := y.Grad.Data
+		for _, x := range xs {
+			if x.Requires {
+				axpy(t.grad(x), 1, dy)
+			}
+		}
+	})
+	return y
+}
+
+// axpy is dst += a*src, split across cores.
+func axpy(dst []float32, a float32, src []float32) {
+	parallel.For(len(dst), grain, func(_, lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for i := range d {
+			d[i] += a * s[i]
+		}
+	})
+}
+
+// dot is Σ a·b accumulated in float64 in a fixed order.
+func dot(a, b []float32) float64 {
+	parts := make([]float64, parallel.Chunks(len(a), grain))
+	parallel.For(len(a), grain, func(c, lo, hi int) {
+		var s float64
+		for i := lo; i < hi; i++ {
+			s += float64(a[i]) * float64(b[i])
+		}
+		parts[c] = s
+	})
+	var s float64
+	for _, p := range parts {
+		s += p
+	}
+	return s
+}
+
+// WeightedSum is Σ_k w[off+k]·xs[k]: the mixing of a DARTS MixedOp, with the
+// weights taken from a tensor (softmax(α) or one-hot α). A nil entry of xs
+// stands for the zero op: it adds nothing and its weight gets no gradient.
+// All non-nil xs share one shape; at least one must be non-nil.
+func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
+	var first *Var
+	for _, x := range xs {
+		if x != nil {
+			if first == nil {
+				first = x
+			}
+			mustSame("WeightedSum", first, x)
+		}
+	}
+	if first == nil || off < 0 || off+len(xs) > w.Value.Len() {
+		panic(fmt.Sprintf("autograd: WeightedSum: %d terms at offset %d of a weight tensor of %d (need a non-nil term)", len(xs), off, w.Value.Len()))
+	}
+	ins := append([]*Var{w}, xs...)
+	y := t.out(t.arena.Get(first.Shape()...), ins...)
+	ys, ws := y.Value.Data, w.Value.Data[off:off+len(xs)]
+	parallel.For(len(ys), grain, func(_, lo, hi int) {
+		clear(ys[lo:hi])
+		for k, x := range xs {
+			if x == nil {
+				continue
+			}
+			a, d := ws[k], x.Value.Data[lo:hi]
+			for i := range d {
+				ys[lo+i] += a * d[i]
+			}
+		}
+	})
+	t.record(y, func() {
+		dy := y.Grad.Data
+		for k, x := range xs {
+			if x == nil {
+				continue
+			}
+			if w.Requires {
+				t.grad(w)[off+k] += float32(dot(dy, x.Value.Data))
+			}
+			if x.Requires {
+				axpy(t.grad(x), ws[k], dy)
+			}
+		}
+	})
+	return y
+}
+
+// Scale is s·x for a constant s.
+func (t *Tape) Scale(x *Var, s float32) *Var {
+	y := t.out(t.arena.Get(x.Shape()...), x)
+	xs, ys := x.Value.Data, y.Value.Data
+	for i := range xs {
+		ys[i] = s * xs[i]
+	}
+	t.record(y, func() { axpy(t.grad(x), s, y.Grad.Data) })
+	return y
+}
+
+// DropPath multiplies sample n of x by mask[n]: 0 for a dropped path, 1/keep
+// for a kept one (spec §1.5). The mask is drawn by the caller so that the
+// random stream stays in one place.
+func (t *Tape) DropPath(x *Var, mask []float32) *Var {
+	n, c, h, w := x.Value.Dims("autograd: DropPath")
+	if len(mask) != n {
+		panic(fmt.Sprintf("autograd: DropPath: mask has %d entries for batch %d", len(mask), n))
+	}
+	per := c * h * w
+	y := t.out(t.arena.Get(x.Shape()...), x)
+	for i := 0; i < n; i++ {
+		src, dst := x.Value.Data[i*per:(i+1)*per], y.Value.Data[i*per:(i+1)*per]
+		for j := range src {
+			dst[j] = src[j] * mask[i]
+		}
+	}
+	t.record(y, func() {
+		dx, dy := t.grad(x), y.Grad.Data
+		for i := 0; i < n; i++ {
+			for j := i * per; j < (i+1)*per; j++ {
+				dx[j] += dy[j] * mask[i]
+			}
+		}
+	})
+	return y
+}
+
+// Concat joins 4-D tensors along channels.
+func (t *Tape) Concat(xs ...*Var) *Var {
+	n, _, h, w := xs[0].Value.Dims("autograd: Concat")
+	ctot := 0
+	for _, x := range xs {
+		xn, xc, xh, xw := x.Value.Dims("autograd: Concat")
+		if xn != n || xh != h || xw != w {
+			panic(fmt.Sprintf("autograd: Concat: shape %v does not match %v", x.Shape(), xs[0].Shape()))
+		}
+		ctot += xc
+	}
+	y := t.out(t.arena.Get(n, ctot, h, w), xs...)
+	hw := h * w
+	each := func(f func(x *Var, i, yoff, xoff, size int)) {
+		off := 0
+		for _, x := range xs {
+			xc := x.Shape()[1]
+			for i := 0; i < n; i++ {
+				f(x, i, (i*ctot+off)*hw, i*xc*hw, xc*hw)
+			}
+			off += xc
+		}
+	}
+	each(func(x *Var, _, yo, xo, size int) { copy(y.Value.Data[yo:yo+size], x.Value.Data[xo:xo+size]) })
+	t.record(y, func() {
+		each(func(x *Var, _, yo, xo, size int) {
+			if x.Requires {
+				dx, dy := t.grad(x)[xo:xo+size], y.Grad.Data[yo:yo+size]
+				for j := range dx {
+					dx[j] += dy[j]
+				}
+			}
+		})
+	})
+	return y
+}
+
+// Shift is x[:, :, 1:, 1:], the pixel shift of FactorizedReduce's second path.
+func (t *Tape) Shift(x *Var) *Var {
+	n, c, h, w := x.Value.Dims("autograd: Shift")
+	if h < 2 || w < 2 {
+		panic(fmt.Sprintf("autograd: Shift: input %v too small", x.Shape()))
+	}
+	y := t.out(t.arena.Get(n, c, h-1, w-1), x)
+	rows := func(f func(yo, xo int)) {
+		for p := 0; p < n*c; p++ {
+			for r := 1; r < h; r++ {
+				f((p*(h-1)+r-1)*(w-1), (p*h+r)*w+1)
+			}
+		}
+	}
+	rows(func(yo, xo int) { copy(y.Value.Data[yo:yo+w-1], x.Value.Data[xo:xo+w-1]) })
+	t.record(y, func() {
+		dx, dy := t.grad(x), y.Grad.Data
+		rows(func(yo, xo int) {
+			for j := 0; j < w-1; j++ {
+				dx[xo+j] += dy[yo+j]
+			}
+		})
+	})
+	return y
+}
+
+// Zeros is a constant zero tensor, e.g. the output of the zero op.
+func (t *Tape) Zeros(shape ...int) *Var { return &Var{Value: t.arena.Zeros(shape...)} }
+
+// Noise is the RobustDARTS noise op: fresh N(0,1) samples of the given
+// shape, independent of any input, so no gradient flows back through it.
+func (t *Tape) Noise(r *rand.Rand, shape ...int) *Var {
+	v := t.arena.Get(shape...)
+	for i := range v.Data {
+		v.Data[i] = float32(r.NormFloat64())
+	}
+	return &Var{Value: v}
+}
