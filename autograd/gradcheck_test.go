@@ -120,16 +120,16 @@ func TestGradConv(t *testing.T) {
 		x, w []int
 		o    ConvOpts
 	}{
-		{[]int{2, 3, 6, 6}, []int{6, 3, 3, 3}, ConvOpts{Pad: [2]int{1, 1}}},                                            // stem 3x3
-		{[]int{2, 4, 7, 7}, []int{4, 1, 3, 3}, ConvOpts{Pad: [2]int{1, 1}, Groups: 4}},                                 // depthwise
-		{[]int{2, 4, 7, 7}, []int{4, 1, 3, 3}, ConvOpts{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Groups: 4}},           // depthwise s2 odd
+		{[]int{2, 3, 6, 6}, []int{6, 3, 3, 3}, ConvOpts{Pad: [2]int{1, 1}}},                                                          // stem 3x3
+		{[]int{2, 4, 7, 7}, []int{4, 1, 3, 3}, ConvOpts{Pad: [2]int{1, 1}, Groups: 4}},                                               // depthwise
+		{[]int{2, 4, 7, 7}, []int{4, 1, 3, 3}, ConvOpts{Stride: [2]int{2, 2}, Pad: [2]int{1, 1}, Groups: 4}},                         // depthwise s2 odd
 		{[]int{1, 3, 7, 7}, []int{3, 1, 5, 5}, ConvOpts{Stride: [2]int{2, 2}, Pad: [2]int{4, 4}, Dilation: [2]int{2, 2}, Groups: 3}}, // dil 5x5
-		{[]int{2, 3, 6, 6}, []int{3, 1, 3, 3}, ConvOpts{Pad: [2]int{2, 2}, Dilation: [2]int{2, 2}, Groups: 3}},         // dil 3x3
-		{[]int{2, 4, 5, 5}, []int{6, 4, 1, 1}, ConvOpts{}},                                                             // 1x1
-		{[]int{2, 4, 6, 6}, []int{2, 4, 1, 1}, ConvOpts{Stride: [2]int{2, 2}}},                                         // 1x1 s2 (FactorizedReduce)
-		{[]int{1, 3, 8, 8}, []int{3, 3, 1, 7}, ConvOpts{Stride: [2]int{1, 2}, Pad: [2]int{0, 3}}},                      // 1x7
-		{[]int{1, 3, 8, 4}, []int{3, 3, 7, 1}, ConvOpts{Stride: [2]int{2, 1}, Pad: [2]int{3, 0}}},                      // 7x1
-		{[]int{1, 4, 5, 5}, []int{6, 2, 3, 3}, ConvOpts{Pad: [2]int{1, 1}, Groups: 2}},                                 // grouped
+		{[]int{2, 3, 6, 6}, []int{3, 1, 3, 3}, ConvOpts{Pad: [2]int{2, 2}, Dilation: [2]int{2, 2}, Groups: 3}},                       // dil 3x3
+		{[]int{2, 4, 5, 5}, []int{6, 4, 1, 1}, ConvOpts{}},                                                                           // 1x1
+		{[]int{2, 4, 6, 6}, []int{2, 4, 1, 1}, ConvOpts{Stride: [2]int{2, 2}}},                                                       // 1x1 s2 (FactorizedReduce)
+		{[]int{1, 3, 8, 8}, []int{3, 3, 1, 7}, ConvOpts{Stride: [2]int{1, 2}, Pad: [2]int{0, 3}}},                                    // 1x7
+		{[]int{1, 3, 8, 4}, []int{3, 3, 7, 1}, ConvOpts{Stride: [2]int{2, 1}, Pad: [2]int{3, 0}}},                                    // 7x1
+		{[]int{1, 4, 5, 5}, []int{6, 2, 3, 3}, ConvOpts{Pad: [2]int{1, 1}, Groups: 2}},                                               // grouped
 	}
 	for i, c := range cases {
 		checkOp(t, fmt.Sprintf("conv%d", i), []input{{shape: c.x}, {shape: c.w}}, conv(c.o))

@@ -1,0 +1,179 @@
+// Package nn builds the layers of DARTS cells out of autograd ops: the
+// candidate operations of spec §1.1 and their helper blocks.
+//
+// A layer owns its parameters (registered in a Params set, which is what the
+// weight optimiser, weight decay and gradient clipping see) and its batch
+// norm running statistics. Forward takes a Ctx: the tape, train or eval mode
+// and the random stream for the noise op and drop path.
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/rdarts/rdarts/autograd"
+	"github.com/rdarts/rdarts/tensor"
+)
+
+// Ctx carries what a forward pass needs besides its input.
+type Ctx struct {
+	T     *autograd.Tape
+	Train bool       // batch statistics, drop path and the auxiliary head
+	Rng   *rand.Rand // noise op and drop-path masks; reseeded per step by the caller
+	// DropPath is the current drop-path probability (0 = off).
+	DropPath float64
+}
+
+// DropMask draws a per-sample drop-path mask: 0 with probability p, else
+// 1/(1−p) (spec §1.5).
+func (c *Ctx) DropMask(n int) []float32 {
+	m := make([]float32, n)
+	keep := 1 - c.DropPath
+	for i := range m {
+		if c.Rng.Float64() < keep {
+			m[i] = float32(1 / keep)
+		}
+	}
+	return m
+}
+
+// Layer is anything with a forward pass.
+type Layer interface {
+	Forward(c *Ctx, x *autograd.Var) *autograd.Var
+}
+
+// Params is a named, ordered set of trainable tensors and batch-norm
+// statistics. The order is the construction order, so two networks built
+// from one config line up entry by entry (checkpoints rely on it).
+type Params struct {
+	Vars    []*autograd.Var
+	Names   []string
+	BN      []*autograd.BNState
+	BNNames []string
+	rng     *rand.Rand
+}
+
+// NewParams returns an empty set whose initial values come from rng.
+func NewParams(rng *rand.Rand) *Params { return &Params{rng: rng} }
+
+// Uniform registers a tensor drawn from U(−bound, bound).
+func (p *Params) Uniform(name string, bound float64, shape ...int) *autograd.Var {
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = float32((p.rng.Float64()*2 - 1) * bound)
+	}
+	return p.add(name, t)
+}
+
+// Const registers a tensor filled with v.
+func (p *Params) Const(name string, v float32, shape ...int) *autograd.Var {
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = v
+	}
+	return p.add(name, t)
+}
+
+func (p *Params) add(name string, t *tensor.Tensor) *autograd.Var {
+	v := autograd.Leaf(t, true)
+	p.Vars = append(p.Vars, v)
+	p.Names = append(p.Names, name)
+	return v
+}
+
+// Count is the number of scalar parameters.
+func (p *Params) Count() int {
+	n := 0
+	for _, v := range p.Vars {
+		n += v.Value.Len()
+	}
+	return n
+}
+
+// SetRequires switches gradients of every parameter on or off.
+func (p *Params) SetRequires(r bool) {
+	for _, v := range p.Vars {
+		v.SetRequires(r)
+	}
+}
+
+// ZeroGrad clears every parameter gradient.
+func (p *Params) ZeroGrad() {
+	for _, v := range p.Vars {
+		v.ZeroGrad()
+	}
+}
+
+// BatchNorm is a BN layer; affine=false leaves out γ and β.
+type BatchNorm struct {
+	Gamma, Beta *autograd.Var
+	State       *autograd.BNState
+}
+
+// NewBatchNorm registers a BN layer over c channels.
+func NewBatchNorm(p *Params, name string, c int, affine bool) *BatchNorm {
+	b := &BatchNorm{State: autograd.NewBNState(c)}
+	if affine {
+		b.Gamma = p.Const(name+".weight", 1, c)
+		b.Beta = p.Const(name+".bias", 0, c)
+	}
+	p.BN = append(p.BN, b.State)
+	p.BNNames = append(p.BNNames, name)
+	return b
+}
+
+// Forward implements Layer.
+func (b *BatchNorm) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	return c.T.BatchNorm(x, b.Gamma, b.Beta, b.State, c.Train)
+}
+
+// Conv is a bias-free convolution.
+type Conv struct {
+	W    *autograd.Var
+	Opts autograd.ConvOpts
+}
+
+// NewConv registers a cin→cout conv with a kh×kw kernel. Weights follow
+// PyTorch ≥ 1.0's default, U(±1/√fan_in) with fan_in = cin/groups·kh·kw
+// (PyTorch 0.3.1, the reference's version, used the full cin; see README).
+func NewConv(p *Params, name string, cin, cout, kh, kw int, o autograd.ConvOpts) *Conv {
+	g := max(o.Groups, 1)
+	if cin%g != 0 || cout%g != 0 {
+		panic(fmt.Sprintf("nn: %s: groups %d must divide %d and %d", name, g, cin, cout))
+	}
+	fan := cin / g * kh * kw
+	return &Conv{W: p.Uniform(name+".weight", 1/math.Sqrt(float64(fan)), cout, cin/g, kh, kw), Opts: o}
+}
+
+// Forward implements Layer.
+func (v *Conv) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.Conv2d(x, v.W, v.Opts) }
+
+// Linear is a dense layer with bias.
+type Linear struct{ W, B *autograd.Var }
+
+// NewLinear registers an in→out dense layer with PyTorch's default init.
+func NewLinear(p *Params, name string, in, out int) *Linear {
+	b := 1 / math.Sqrt(float64(in))
+	return &Linear{W: p.Uniform(name+".weight", b, out, in), B: p.Uniform(name+".bias", b, out)}
+}
+
+// Forward implements Layer on an N×in input.
+func (l *Linear) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.Linear(x, l.W, l.B) }
+
+// Seq runs layers in order.
+type Seq []Layer
+
+// Forward implements Layer.
+func (s Seq) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	for _, l := range s {
+		x = l.Forward(c, x)
+	}
+	return x
+}
+
+// ReLU as a layer.
+type ReLU struct{}
+
+// Forward implements Layer.
+func (ReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.ReLU(x) }
