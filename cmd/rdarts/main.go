@@ -1,10 +1,7 @@
+// Command rdarts is RobustDARTS in Go: differentiable architecture search,
+// its Hessian eigenvalue analysis and the remedies built on it.
 package main
 
-import (
-	_ "github.com/schollz/progressbar/v3"
-	_ "github.com/spf13/cobra"
-	_ "go.yaml.in/yaml/v3"
-	_ "gonum.org/v1/gonum/mat"
-)
+import "os"
 
-func main() {}
+func main() { os.Exit(run(os.Args[1:])) }

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rdarts/rdarts/search"
+)
+
+type searchOptions struct {
+	cfg    search.Config
+	config string
+	out    string
+	resume bool
+}
+
+// bindSearchFlags binds every field of a search config to a flag; it is
+// also used to replay command-line flags over a config file.
+func bindSearchFlags(fs *pflag.FlagSet, c *search.Config) {
+	fs.StringVar(&c.Space, "space", c.Space, "search space: darts, s1, s2, s3, s4, s5")
+	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "fashion-mnist, mnist, cifar10, cifar100 or svhn")
+	fs.StringVar(&c.Data, "data", c.Data, "folder holding the dataset files (default: the Debian package's folder for fashion-mnist)")
+	fs.StringVar(&c.Method, "method", c.Method, "darts, darts-es, darts-ada or rs-ws")
+	fs.IntVar(&c.Order, "order", c.Order, "1 (first-order DARTS) or 2 (second order, unrolled)")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "search epochs")
+	fs.IntVar(&c.Layers, "layers", c.Layers, "cells in the one-shot network")
+	fs.IntVar(&c.Channels, "init-channels", c.Channels, "channels of the first cells")
+	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "batch size of both the w and the α steps")
+	fs.IntVar(&c.TrainSize, "train-size", c.TrainSize, "use the first N training images before the 50/50 split (0 = all)")
+	fs.Float64Var(&c.LR, "lr", c.LR, "initial learning rate of w (cosine schedule)")
+	fs.Float64Var(&c.LRMin, "lr-min", c.LRMin, "final learning rate of w")
+	fs.Float64Var(&c.Momentum, "momentum", c.Momentum, "SGD momentum of w")
+	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "L2 weight decay of w (R-DARTS(L2) raises it)")
+	fs.Float64Var(&c.ArchLR, "arch-lr", c.ArchLR, "Adam learning rate of α")
+	fs.Float64Var(&c.ArchWeightDecay, "arch-weight-decay", c.ArchWeightDecay, "L2 weight decay of α")
+	fs.Float64Var(&c.GradClip, "grad-clip", c.GradClip, "clip the w gradient's norm to this")
+	fs.Float64Var(&c.DropPath, "drop-path", c.DropPath, "maximum ScheduledDropPath probability (R-DARTS(DP))")
+	fs.BoolVar(&c.Cutout, "cutout", c.Cutout, "cutout 16 on training images (active only with --drop-path > 0, as the reference)")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
+	fs.IntVar(&c.HessianEvery, "hessian-every", c.HessianEvery, "dominant Hessian eigenvalue every K epochs and at the last (0 = never)")
+	fs.BoolVar(&c.HessianExact, "hessian-exact", c.HessianExact, "full Hessian and its spectrum instead of Lanczos")
+	fs.BoolVar(&c.ESSimulate, "es-simulate", c.ESSimulate, "DARTS-ES: record where it would stop but run to the end")
+	fs.IntVar(&c.ES.Window, "es-window", c.ES.Window, "DARTS-ES: eigenvalues per local average")
+	fs.IntVar(&c.ES.Delta, "es-delta", c.ES.Delta, "DARTS-ES: look-back in local averages")
+	fs.Float64Var(&c.ES.Factor, "es-factor", c.ES.Factor, "DARTS-ES: stop when the average grew by more than this factor")
+	fs.IntVar(&c.ES.StartEpoch, "es-start-epoch", c.ES.StartEpoch, "DARTS-ES: earliest stop epoch")
+	fs.Float64Var(&c.ADA.Factor, "ada-factor", c.ADA.Factor, "DARTS-ADA: weight decay multiplier η")
+	fs.Float64Var(&c.ADA.Max, "ada-max", c.ADA.Max, "DARTS-ADA: maximum weight decay")
+}
+
+func newCmdSearch(g *globals) *cobra.Command {
+	o := &searchOptions{cfg: search.Defaults()}
+	cmd := &cobra.Command{
+		Use:   "search",
+		Short: "Run a DARTS / RobustDARTS architecture search",
+		Long: `Search a cell architecture with bilevel DARTS (spec §2) and write a run folder:
+config.json, metrics.jsonl (one JSON object per epoch), genotype.txt, result.json and
+checkpoints. Defaults are the paper's full-scale settings; --config FILE (YAML or JSON)
+supplies any field, flags given on the command line override it.`,
+		Example: `  rdarts search --dataset fashion-mnist --space s2 --epochs 10 --layers 5 --init-channels 8 \
+      --train-size 2000 --order 1 --hessian-every 2 --out runs/demo
+  rdarts search --out runs/demo --resume`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.config != "" {
+				cfg, err := loadConfig(o.config, cmd.Flags())
+				if err != nil {
+					return err
+				}
+				o.cfg = cfg
+			}
+			return runSearch(cmd, g, o)
+		},
+	}
+	bindSearchFlags(cmd.Flags(), &o.cfg)
+	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with search settings (flags override it)")
+	cmd.Flags().StringVar(&o.out, "out", "runs/search", "run folder")
+	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint")
+	return cmd
+}
+
+// loadConfig reads a config file over the defaults, then replays the flags
+// the user gave, so the command line wins.
+func loadConfig(path string, given *pflag.FlagSet) (search.Config, error) {
+	c := search.Defaults()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, usageErr("--config: %v", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return c, usageErr("--config %s: %v", path, err)
+	}
+	replay := pflag.NewFlagSet("replay", pflag.ContinueOnError)
+	bindSearchFlags(replay, &c)
+	var ferr error
+	given.Visit(func(f *pflag.Flag) {
+		if replay.Lookup(f.Name) != nil && ferr == nil {
+			ferr = replay.Set(f.Name, f.Value.String())
+		}
+	})
+	return c, ferr
+}
+
+// resolveData fills in the default data folder of a dataset.
+func resolveData(dataset, dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if dataset == "fashion-mnist" {
+		return "/usr/share/datasets/fashion-mnist"
+	}
+	return dir
+}
+
+func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
+	k, err := g.kernels()
+	if err != nil {
+		return err
+	}
+	log := g.logger()
+	cfg := o.cfg
+	if o.resume {
+		// A resumed run continues with the configuration it started with.
+		b, err := os.ReadFile(filepath.Join(o.out, "config.json"))
+		if err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		cfg = search.Defaults()
+		if err := yaml.Unmarshal(b, &cfg); err != nil {
+			return fmt.Errorf("--resume: %s/config.json: %w", o.out, err)
+		}
+	}
+	cfg.Data = resolveData(cfg.Dataset, cfg.Data)
+	if cfg.Data == "" {
+		return usageErr("--data: dataset %s needs the folder holding its files", cfg.Dataset)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErr("--%v", err)
+	}
+	r, err := search.NewRunner(cfg, o.out, k, log)
+	if err != nil {
+		return err
+	}
+	r.Progress = newProgress(g.stderr, log)
+	if err := r.Start(o.resume); err != nil {
+		return err
+	}
+	log.Info("search", "space", cfg.Space, "dataset", cfg.Dataset, "method", cfg.Method, "order", cfg.Order,
+		"epochs", cfg.Epochs, "w_params", r.Network().W.Count(), "backend", k.Name(), "out", o.out)
+	if err := r.Run(cmd.Context()); err != nil {
+		return err
+	}
+	m, _ := r.Final()
+	fmt.Fprintf(g.stdout, "genotype (epoch %d, valid acc %.2f%%):\n%s\n\nrun folder: %s (metrics.jsonl, genotype.txt, result.json)\n",
+		m.Epoch, m.ValidAcc, m.Genotype, o.out)
+	return nil
+}

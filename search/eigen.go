@@ -1,0 +1,93 @@
+package search
+
+import (
+	"github.com/rdarts/rdarts/hessian"
+)
+
+// Eigen is the outcome of one dominant-eigenvalue analysis.
+type Eigen struct {
+	Value     float64   `json:"ev"`
+	GradEvals int       `json:"grad_evals"`
+	Residual  float64   `json:"residual,omitempty"`
+	Exact     bool      `json:"exact"`
+	Spectrum  []float64 `json:"spectrum,omitempty"` // exact path: top-k, descending
+}
+
+// alphaVector concatenates α normal and reduce, row-major (spec §3).
+func (b *Bilevel) alphaVector() []float64 {
+	var v []float64
+	for _, a := range b.a {
+		for _, x := range a.Value {
+			v = append(v, float64(x))
+		}
+	}
+	return v
+}
+
+// GradFunc returns α ↦ ∇_α L_val(w, α) + λ_α·α on one batch, in train mode
+// with drop-path masks fixed (the same random stream on every call), as the
+// Hessian of spec §3 needs. It changes α and the BN statistics while it
+// runs; DominantEigenvalue restores both.
+func (b *Bilevel) GradFunc(val Batch, dropPath, lambda float64, epoch int) hessian.GradFunc {
+	return func(alpha, grad []float64) error {
+		k := 0
+		for _, a := range b.a {
+			for j := range a.Value {
+				a.Value[j] = float32(alpha[k])
+				k++
+			}
+		}
+		b.zeroA()
+		b.Pass(val, false, true, dropPath, epoch, 0, rngHessian)
+		k = 0
+		for _, a := range b.a {
+			for j := range a.Grad {
+				grad[k] = float64(a.Grad[j]) + lambda*alpha[k]
+				k++
+			}
+		}
+		return nil
+	}
+}
+
+// DominantEigenvalue is the largest eigenvalue of ∇²_α L_val (+λ_α·I) on the
+// batch val (spec §3): by Lanczos on finite-difference Hessian-vector
+// products, or, with exact, from the full Hessian (top-k of its spectrum
+// kept). α, its gradients and the running BN statistics are restored: the
+// reference's two forwards here nudge the statistics, our dozens of
+// forwards would move them much more, so they are left out (documented).
+func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch int, exact bool, topK int) (Eigen, error) {
+	alpha := b.alphaVector()
+	b.saveBN()
+	defer func() {
+		b.restoreBN()
+		k := 0
+		for _, a := range b.a {
+			for j := range a.Value {
+				a.Value[j] = float32(alpha[k])
+				k++
+			}
+		}
+		b.zeroA()
+	}()
+	g := b.GradFunc(val, dropPath, lambda, epoch)
+	if exact {
+		h, evals, err := hessian.Exact(g, alpha, 0)
+		if err != nil {
+			return Eigen{}, err
+		}
+		spec, err := hessian.Spectrum(h)
+		if err != nil {
+			return Eigen{}, err
+		}
+		if topK > 0 && topK < len(spec) {
+			spec = spec[:topK]
+		}
+		return Eigen{Value: spec[0], GradEvals: evals, Exact: true, Spectrum: spec}, nil
+	}
+	r, err := hessian.DominantEigenvalue(g, alpha, hessian.Options{Seed: uint64(epoch)})
+	if err != nil {
+		return Eigen{}, err
+	}
+	return Eigen{Value: r.Value, GradEvals: r.GradEvals, Residual: r.Residual}, nil
+}
