@@ -144,9 +144,18 @@ func poolLoop(p kernels.Pool, out func(yi, plane int), in func(yi, plane, off in
 	}
 }
 
+// CheckArg panics if the max pool's winner indices are too short for p;
+// Pool.Check does not see them.
+func CheckArg(p kernels.Pool, arg []int32) {
+	if n := p.N * p.C * p.OutH() * p.OutW(); len(arg) < n {
+		panic(fmt.Sprintf("kernels: max pool: arg %d too short, want %d for %+v", len(arg), n, p))
+	}
+}
+
 // MaxPoolForward implements kernels.Backend.
 func (Backend) MaxPoolForward(p kernels.Pool, x, y []float32, arg []int32) {
 	p.Check(x, y)
+	CheckArg(p, arg)
 	hw := p.H * p.W
 	poolLoop(p, func(yi, _ int) { y[yi] = float32(math.Inf(-1)); arg[yi] = -1 },
 		func(yi, pl, off int) {
@@ -159,6 +168,7 @@ func (Backend) MaxPoolForward(p kernels.Pool, x, y []float32, arg []int32) {
 // MaxPoolBackward implements kernels.Backend.
 func (Backend) MaxPoolBackward(p kernels.Pool, dy []float32, arg []int32, dx []float32) {
 	p.Check(dx, dy)
+	CheckArg(p, arg)
 	oh, ow, hw := p.OutH(), p.OutW(), p.H*p.W
 	for pl := 0; pl < p.N*p.C; pl++ {
 		for o := 0; o < oh*ow; o++ {
