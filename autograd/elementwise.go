@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/rdarts/rdarts/internal/parallel"
@@ -250,4 +251,27 @@ func (t *Tape) Noise(r *rand.Rand, shape ...int) *Var {
 		v.Data[i] = float32(r.NormFloat64())
 	}
 	return &Var{Value: v}
+}
+
+// Softplus is log(1+exp(β·x))/β, a smooth stand-in for ReLU: tests swap it in
+// (nn.Ctx.Smooth) where finite differences of a whole network must not be
+// spoiled by ReLU kinks.
+func (t *Tape) Softplus(x *Var, beta float32) *Var {
+	y := t.out(t.arena.Get(x.Shape()...), x)
+	xs, ys := x.Value.Data, y.Value.Data
+	for i, v := range xs {
+		z := float64(beta * v)
+		if z > 20 {
+			ys[i] = v
+		} else {
+			ys[i] = float32(math.Log1p(math.Exp(z)) / float64(beta))
+		}
+	}
+	t.record(y, func() {
+		dx, dy := t.grad(x), y.Grad.Data
+		for i, v := range xs {
+			dx[i] += dy[i] * float32(1/(1+math.Exp(-float64(beta*v))))
+		}
+	})
+	return y
 }

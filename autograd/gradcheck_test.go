@@ -167,6 +167,7 @@ func TestGradBatchNorm(t *testing.T) {
 func TestGradElementwise(t *testing.T) {
 	x := []int{2, 3, 4, 4}
 	checkOp(t, "relu", []input{{shape: x, distinct: true}}, func(tp *Tape, xs []*Var) *Var { return tp.ReLU(xs[0]) })
+	checkOp(t, "softplus", []input{{shape: x}}, func(tp *Tape, xs []*Var) *Var { return tp.Softplus(xs[0], 4) })
 	checkOp(t, "add", []input{{shape: x}, {shape: x}}, func(tp *Tape, xs []*Var) *Var { return tp.Add(xs[0], xs[1]) })
 	checkOp(t, "addn", []input{{shape: x}, {shape: x}, {shape: x}}, func(tp *Tape, xs []*Var) *Var { return tp.AddN(xs...) })
 	checkOp(t, "scale", []input{{shape: x}}, func(tp *Tape, xs []*Var) *Var { return tp.Scale(xs[0], -1.7) })

@@ -23,6 +23,17 @@ type Ctx struct {
 	Rng   *rand.Rand // noise op and drop-path masks; reseeded per step by the caller
 	// DropPath is the current drop-path probability (0 = off).
 	DropPath float64
+	// Smooth replaces every ReLU by softplus(β=Smooth) when > 0: tests use
+	// it to make a whole network smooth enough for finite differences.
+	Smooth float32
+}
+
+// ReLU applies the network's activation: ReLU, or softplus with Smooth.
+func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
+	if c.Smooth > 0 {
+		return c.T.Softplus(x, c.Smooth)
+	}
+	return c.T.ReLU(x)
 }
 
 // DropMask draws a per-sample drop-path mask: 0 with probability p, else
@@ -176,4 +187,4 @@ func (s Seq) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 type ReLU struct{}
 
 // Forward implements Layer.
-func (ReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.ReLU(x) }
+func (ReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.ReLU(x) }

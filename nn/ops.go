@@ -92,7 +92,7 @@ func NewFactorizedReduce(p *Params, name string, cin, cout int, affine bool) *Fa
 // Forward implements Layer. Both halves must come out the same size, which
 // holds for even inputs (DARTS' reductions see 32/16 or 28/14).
 func (f *FactorizedReduce) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	r := c.T.ReLU(x)
+	r := c.ReLU(x)
 	a := f.Conv1.Forward(c, r)
 	b := f.Conv2.Forward(c, c.T.Shift(r))
 	return f.BN.Forward(c, c.T.Concat(a, b))

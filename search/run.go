@@ -384,7 +384,11 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 	if err := r.appendMetrics(m); err != nil {
 		return err
 	}
-	r.Log.Info("epoch", "epoch", epoch, "lr", lr, "train_acc", m.TrainAcc, "valid_acc", m.ValidAcc, "ev", m.EV, "genotype", m.Genotype)
+	args := []any{"epoch", epoch, "lr", fmt.Sprintf("%.5g", lr), "train_acc", fmt.Sprintf("%.2f", m.TrainAcc), "valid_acc", fmt.Sprintf("%.2f", m.ValidAcc)}
+	if m.EV != nil {
+		args = append(args, "ev", fmt.Sprintf("%.5g", *m.EV))
+	}
+	r.Log.Info("epoch", append(args, "genotype", m.Genotype)...)
 	if r.state.Done {
 		return r.finish()
 	}

@@ -230,9 +230,9 @@ func (a *auxHead) forward(c *nn.Ctx, x *autograd.Var) *autograd.Var {
 		panic(fmt.Sprintf("supernet: auxiliary head needs a square map of at least 2×2, have %v", x.Shape()))
 	}
 	k, s := auxPool(h)
-	y := c.T.AvgPool(c.T.ReLU(x), k, s, 0)
-	y = c.T.ReLU(a.bn1.Forward(c, a.conv1.Forward(c, y)))
-	y = c.T.ReLU(a.bn2.Forward(c, a.conv2.Forward(c, y)))
+	y := c.T.AvgPool(c.ReLU(x), k, s, 0)
+	y = c.ReLU(a.bn1.Forward(c, a.conv1.Forward(c, y)))
+	y = c.ReLU(a.bn2.Forward(c, a.conv2.Forward(c, y)))
 	// y is N×768×1×1: the global average over one pixel is an exact flatten.
 	return a.fc.Forward(c, c.T.GlobalAvgPool(y))
 }
