@@ -5,8 +5,8 @@ import (
 	"encoding/gob"
 	"fmt"
 	"os"
-	"path/filepath"
 
+	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/optim"
 )
 
@@ -83,37 +83,8 @@ func (b *Bilevel) restore(s State) error {
 	return nil
 }
 
-// WriteAtomic writes data to path through a temporary file in the same
-// folder, fsynced and renamed, so a crash leaves the old or the new file,
-// never a torn one.
-func WriteAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
-}
+// WriteAtomic writes a file atomically (see internal/atomicfile).
+func WriteAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // SaveState writes a checkpoint atomically.
 func SaveState(path string, s State) error {

@@ -52,6 +52,10 @@ func (g *globals) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(g.stderr, &slog.HandlerOptions{Level: level}))
 }
 
+func notYet(cmd *cobra.Command, _ []string) error {
+	return fmt.Errorf("%s is not implemented yet", cmd.CommandPath())
+}
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
@@ -74,7 +78,8 @@ RobustDARTS remedies (DARTS-ES, DARTS-ADA, R-DARTS(L2/DP)) — on a CPU, without
 	root.PersistentFlags().BoolVarP(&g.quiet, "quiet", "q", false, "only warnings and errors on stderr")
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
-	root.AddCommand(newCmdSearch(g), newCmdData(g))
+	root.AddCommand(newCmdSearch(g), newCmdData(g), newCmdTrain(g), newCmdAnalyze(g), newCmdExhaustive(g),
+		newCmdReport(g), newCmdGrid(g), newCmdBench(g))
 	return root
 }
 

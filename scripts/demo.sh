@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up rdarts and runs the demo search: DARTS (first order) with the
+# Hessian eigenvalue every 2 epochs on Fashion-MNIST, space S2, reduced budget.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+out=${1:-runs/demo}
+if [ -f "$out/checkpoint.gob" ]; then resume=(--resume); else resume=(); fi
+bin/rdarts search --dataset fashion-mnist --space s2 --order 1 \
+  --epochs 10 --layers 5 --init-channels 8 --batch-size 64 --train-size 6000 \
+  --hessian-every 2 --method darts-es --es-simulate --out "$out" "${resume[@]}"
+echo "metrics: $out/metrics.jsonl   genotype: $out/genotype.txt"
