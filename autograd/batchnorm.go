@@ -23,6 +23,41 @@ func NewBNState(c int) *BNState {
 	return s
 }
 
+// sums returns Σ(x−k) and Σ(x−k)² over one plane. Four float32 lanes keep
+// the adds independent (a single float64 chain was a quarter of a step);
+// planes are short (≤ 1024), and the shift k, the channel's first value,
+// avoids cancellation in the variance.
+func sums(x []float32, k float32) (s, q float64) {
+	var s0, s1, s2, s3, q0, q1, q2, q3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		a, b, c, d := x[i]-k, x[i+1]-k, x[i+2]-k, x[i+3]-k
+		s0, s1, s2, s3 = s0+a, s1+b, s2+c, s3+d
+		q0, q1, q2, q3 = q0+a*a, q1+b*b, q2+c*c, q3+d*d
+	}
+	for ; i < len(x); i++ {
+		a := x[i] - k
+		s0 += a
+		q0 += a * a
+	}
+	return float64(s0) + float64(s1) + float64(s2) + float64(s3), float64(q0) + float64(q1) + float64(q2) + float64(q3)
+}
+
+// dots returns Σdy and Σdy·x over one plane, in four float32 lanes.
+func dots(dy, x []float32) (s, d float64) {
+	var s0, s1, s2, s3, d0, d1, d2, d3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0, s1, s2, s3 = s0+dy[i], s1+dy[i+1], s2+dy[i+2], s3+dy[i+3]
+		d0, d1, d2, d3 = d0+dy[i]*x[i], d1+dy[i+1]*x[i+1], d2+dy[i+2]*x[i+2], d3+dy[i+3]*x[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += dy[i]
+		d0 += dy[i] * x[i]
+	}
+	return float64(s0) + float64(s1) + float64(s2) + float64(s3), float64(d0) + float64(d1) + float64(d2) + float64(d3)
+}
+
 // BatchNorm normalises each channel of x. In training mode it uses the
 // batch's mean and biased variance and updates st (running variance with the
 // unbiased estimate, as PyTorch); otherwise it uses st. gamma and beta
@@ -36,31 +71,25 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BNState, train bool) *Var {
 	y := t.out(t.arena.Get(x.Shape()...), x, gamma, beta)
 	mean, invstd := make([]float32, c), make([]float32, c)
 	xs, ys := x.Value.Data, y.Value.Data
-	plane := func(ch int, f func(seg []float32, off int)) {
-		for i := 0; i < n; i++ {
-			off := (i*c + ch) * hw
-			f(xs[off:off+hw], off)
+	plane := func(i, ch int) []float32 { return xs[(i*c+ch)*hw : (i*c+ch+1)*hw] }
+	param := func(v *Var, ch int, def float32) float32 {
+		if v == nil {
+			return def
 		}
+		return v.Value.Data[ch]
 	}
 	parallel.For(c, 1, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var mu, vr float64
 			if train {
-				var s float64
-				plane(ch, func(seg []float32, _ int) {
-					for _, v := range seg {
-						s += float64(v)
-					}
-				})
-				mu = s / float64(m)
-				var q float64
-				plane(ch, func(seg []float32, _ int) {
-					for _, v := range seg {
-						d := float64(v) - mu
-						q += d * d
-					}
-				})
-				vr = q / float64(m)
+				k := xs[ch*hw]
+				var s, q float64
+				for i := 0; i < n; i++ {
+					ps, pq := sums(plane(i, ch), k)
+					s, q = s+ps, q+pq
+				}
+				d := s / float64(m)
+				mu, vr = float64(k)+d, max(q/float64(m)-d*d, 0)
 				mom := float64(st.Momentum)
 				unbiased := vr
 				if m > 1 {
@@ -73,27 +102,24 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BNState, train bool) *Var {
 			}
 			is := float32(1 / math.Sqrt(vr+float64(st.Eps)))
 			mean[ch], invstd[ch] = float32(mu), is
-			g, b := float32(1), float32(0)
-			if gamma != nil {
-				g = gamma.Value.Data[ch]
-			}
-			if beta != nil {
-				b = beta.Value.Data[ch]
-			}
-			mu32, scale := float32(mu), is*g
-			plane(ch, func(seg []float32, off int) {
+			// y = x·scale + shift
+			scale := is * param(gamma, ch, 1)
+			shift := param(beta, ch, 0) - float32(mu)*scale
+			for i := 0; i < n; i++ {
+				off := (i*c + ch) * hw
 				out := ys[off : off+hw]
-				for j, v := range seg {
-					out[j] = (v-mu32)*scale + b
+				for j, v := range xs[off : off+hw] {
+					out[j] = v*scale + shift
 				}
-			})
+			}
 		}
 	})
 	t.record(y, func() {
 		dy := y.Grad.Data
 		var dx, dg, db []float32
+		fresh := false
 		if x.Requires {
-			dx = t.grad(x)
+			dx, fresh = t.gradBuf(x)
 		}
 		if gamma != nil && gamma.Requires {
 			dg = t.grad(gamma)
@@ -104,15 +130,13 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BNState, train bool) *Var {
 		parallel.For(c, 1, func(_, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, is := mean[ch], invstd[ch]
-				var sdy, sdyx float64 // Σdy and Σdy·x̂
+				var sdy, sdyxr float64 // Σdy and Σdy·x
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					for j, v := range xs[off : off+hw] {
-						d := float64(dy[off+j])
-						sdy += d
-						sdyx += d * float64((v-mu)*is)
-					}
+					a, b := dots(dy[off:off+hw], xs[off:off+hw])
+					sdy, sdyxr = sdy+a, sdyxr+b
 				}
+				sdyx := float64(is) * (sdyxr - float64(mu)*sdy) // Σdy·x̂
 				if dg != nil {
 					dg[ch] += float32(sdyx)
 				}
@@ -122,27 +146,26 @@ func (t *Tape) BatchNorm(x, gamma, beta *Var, st *BNState, train bool) *Var {
 				if dx == nil {
 					continue
 				}
-				g := float32(1)
-				if gamma != nil {
-					g = gamma.Value.Data[ch]
+				k := param(gamma, ch, 1) * is
+				// Training: dx = γ/σ·(dy − mean(dy) − x̂·mean(dy·x̂)) = k·dy + p·x + q.
+				// Eval (running statistics are constants): dx = γ/σ·dy.
+				var p, q float32
+				if train {
+					a, b := float32(sdy/float64(m)), float32(sdyx/float64(m))
+					p = -k * is * b
+					q = -k*a + k*is*b*mu
 				}
-				if !train {
-					// Running statistics are constants: dx = dy·γ/σ.
-					for i := 0; i < n; i++ {
-						off := (i*c + ch) * hw
-						for j := off; j < off+hw; j++ {
-							dx[j] += dy[j] * g * is
-						}
-					}
-					continue
-				}
-				// dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂))
-				k := g * is
-				a, b := float32(sdy/float64(m)), float32(sdyx/float64(m))
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					for j, v := range xs[off : off+hw] {
-						dx[off+j] += k * (dy[off+j] - a - (v-mu)*is*b)
+					d, g, xv := dx[off:off+hw], dy[off:off+hw], xs[off:off+hw]
+					if fresh {
+						for j := range d {
+							d[j] = k*g[j] + p*xv[j] + q
+						}
+					} else {
+						for j := range d {
+							d[j] += k*g[j] + p*xv[j] + q
+						}
 					}
 				}
 			}

@@ -34,7 +34,8 @@ func (t *Tape) Conv2d(x, w *Var, o ConvOpts) *Var {
 	t.K.ConvForward(p, x.Value.Data, w.Value.Data, y.Value.Data)
 	t.record(y, func() {
 		if x.Requires {
-			t.K.ConvBackwardData(p, y.Grad.Data, w.Value.Data, t.grad(x))
+			dx, fresh := t.gradBuf(x)
+			t.K.ConvBackwardData(p, y.Grad.Data, w.Value.Data, dx, !fresh)
 		}
 		if w.Requires {
 			t.K.ConvBackwardFilter(p, x.Value.Data, y.Grad.Data, t.grad(w))

@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"slices"
 	"math/rand/v2"
 
 	"github.com/rdarts/rdarts/internal/parallel"
@@ -16,16 +17,26 @@ func (t *Tape) ReLU(x *Var) *Var {
 	y := t.out(t.arena.Get(x.Shape()...), x)
 	xs, ys := x.Value.Data, y.Value.Data
 	parallel.For(len(xs), grain, func(_, lo, hi int) {
+		// Branch-free, like the backward: clear the bits of negatives.
 		for i := lo; i < hi; i++ {
-			ys[i] = max(xs[i], 0)
+			b := math.Float32bits(xs[i])
+			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
 	})
 	t.record(y, func() {
-		dx, dy := t.grad(x), y.Grad.Data
+		dx, fresh := t.gradBuf(x)
+		dy := y.Grad.Data
 		parallel.For(len(xs), grain, func(_, lo, hi int) {
+			// Branch-free: the sign of x is random, so a branch mispredicts
+			// half the time. y ≥ 0, and y's bits are 0 exactly when x ≤ 0.
 			for i := lo; i < hi; i++ {
-				if xs[i] > 0 {
-					dx[i] += dy[i]
+				b := math.Float32bits(ys[i])
+				m := uint32(int32(b|-b) >> 31)
+				g := math.Float32frombits(math.Float32bits(dy[i]) & m)
+				if fresh {
+					dx[i] = g
+				} else {
+					dx[i] += g
 				}
 			}
 		})
@@ -53,10 +64,10 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 		}
 	})
 	t.record(y, func() {
-		dy := y.Grad.Data
+		aliased := false
 		for _, x := range xs {
-			if x.Requires {
-				axpy(t.grad(x), 1, dy)
+			if x.Requires && t.passGrad(x, y, !aliased) {
+				aliased = true
 			}
 		}
 	})
@@ -111,14 +122,21 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 	y := t.out(t.arena.Get(first.Shape()...), ins...)
 	ys, ws := y.Value.Data, w.Value.Data[off:off+len(xs)]
 	parallel.For(len(ys), grain, func(_, lo, hi int) {
-		clear(ys[lo:hi])
+		out, first := ys[lo:hi], true
 		for k, x := range xs {
 			if x == nil {
 				continue
 			}
 			a, d := ws[k], x.Value.Data[lo:hi]
+			if first {
+				for i := range d {
+					out[i] = a * d[i]
+				}
+				first = false
+				continue
+			}
 			for i := range d {
-				ys[lo+i] += a * d[i]
+				out[i] += a * d[i]
 			}
 		}
 	})
@@ -132,7 +150,7 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 				t.grad(w)[off+k] += float32(dot(dy, x.Value.Data))
 			}
 			if x.Requires {
-				axpy(t.grad(x), ws[k], dy)
+				t.accum(x, ws[k], dy)
 			}
 		}
 	})
@@ -146,7 +164,7 @@ func (t *Tape) Scale(x *Var, s float32) *Var {
 	for i := range xs {
 		ys[i] = s * xs[i]
 	}
-	t.record(y, func() { axpy(t.grad(x), s, y.Grad.Data) })
+	t.record(y, func() { t.accum(x, s, y.Grad.Data) })
 	return y
 }
 
@@ -167,10 +185,18 @@ func (t *Tape) DropPath(x *Var, mask []float32) *Var {
 		}
 	}
 	t.record(y, func() {
-		dx, dy := t.grad(x), y.Grad.Data
+		dx, fresh := t.gradBuf(x)
+		dy := y.Grad.Data
 		for i := 0; i < n; i++ {
-			for j := i * per; j < (i+1)*per; j++ {
-				dx[j] += dy[j] * mask[i]
+			d, s := dx[i*per:(i+1)*per], dy[i*per:(i+1)*per]
+			if fresh {
+				for j := range d {
+					d[j] = s[j] * mask[i]
+				}
+			} else {
+				for j := range d {
+					d[j] += s[j] * mask[i]
+				}
 			}
 		}
 	})
@@ -190,24 +216,46 @@ func (t *Tape) Concat(xs ...*Var) *Var {
 	}
 	y := t.out(t.arena.Get(n, ctot, h, w), xs...)
 	hw := h * w
-	each := func(f func(x *Var, i, yoff, xoff, size int)) {
+	// each visits the per-sample blocks of every input: (input, its
+	// offset, the block's offset in y, block size).
+	each := func(f func(x *Var, xo, yo, size int)) {
 		off := 0
 		for _, x := range xs {
 			xc := x.Shape()[1]
 			for i := 0; i < n; i++ {
-				f(x, i, (i*ctot+off)*hw, i*xc*hw, xc*hw)
+				f(x, i*xc*hw, (i*ctot+off)*hw, xc*hw)
 			}
 			off += xc
 		}
 	}
-	each(func(x *Var, _, yo, xo, size int) { copy(y.Value.Data[yo:yo+size], x.Value.Data[xo:xo+size]) })
+	each(func(x *Var, xo, yo, size int) { copy(y.Value.Data[yo:yo+size], x.Value.Data[xo:xo+size]) })
 	t.record(y, func() {
-		each(func(x *Var, _, yo, xo, size int) {
-			if x.Requires {
-				dx, dy := t.grad(x)[xo:xo+size], y.Grad.Data[yo:yo+size]
-				for j := range dx {
-					dx[j] += dy[j]
+		fresh := map[*Var]bool{}
+		for i, x := range xs {
+			if !x.Requires {
+				continue
+			}
+			if slices.Contains(xs[:i], x) {
+				// A repeated input collects two blocks: add, from zero.
+				if fresh[x] {
+					clear(x.Grad.Data)
 				}
+				fresh[x] = false
+				continue
+			}
+			_, fresh[x] = t.gradBuf(x)
+		}
+		each(func(x *Var, xo, yo, size int) {
+			if !x.Requires {
+				return
+			}
+			dx, dy := x.Grad.Data[xo:xo+size], y.Grad.Data[yo:yo+size]
+			if fresh[x] {
+				copy(dx, dy)
+				return
+			}
+			for j := range dx {
+				dx[j] += dy[j]
 			}
 		})
 	})

@@ -179,6 +179,24 @@ func TestGradElementwise(t *testing.T) {
 	checkOp(t, "shift", []input{{shape: []int{2, 2, 5, 4}}}, func(tp *Tape, xs []*Var) *Var { return tp.Shift(xs[0]) })
 }
 
+// TestGradIntermediate runs ops on intermediate values, shared and
+// repeated, so the paths that write a fresh gradient, alias an output's
+// gradient or add to an existing one are all taken.
+func TestGradIntermediate(t *testing.T) {
+	x := []int{2, 3, 4, 4}
+	checkOp(t, "shared", []input{{shape: x, distinct: true}}, func(tp *Tape, xs []*Var) *Var {
+		a := tp.Scale(xs[0], 1.5)
+		b := tp.AddN(a, a, tp.ReLU(a))
+		c := tp.Concat(b, a, b)
+		return tp.AddN(tp.Shift(c), tp.Shift(tp.Concat(a, a, a)))
+	})
+	checkOp(t, "mixed", []input{{shape: []int{1, 3}}, {shape: x, distinct: true}}, func(tp *Tape, xs []*Var) *Var {
+		a := tp.ReLU(xs[1])
+		s := tp.WeightedSum(xs[0], 0, []*Var{a, a, tp.Scale(a, 2)})
+		return tp.AddN(s, a, tp.DropPath(a, []float32{2, 0}))
+	})
+}
+
 func TestGradDense(t *testing.T) {
 	checkOp(t, "linear", []input{{shape: []int{3, 5}}, {shape: []int{4, 5}}, {shape: []int{4}}}, func(tp *Tape, xs []*Var) *Var {
 		return tp.Linear(xs[0], xs[1], xs[2])

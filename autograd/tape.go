@@ -16,6 +16,7 @@ import (
 	"fmt"
 
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/parallel"
 	"github.com/rdarts/rdarts/tensor"
 )
 
@@ -111,6 +112,48 @@ func (t *Tape) record(v *Var, back func()) {
 	}
 }
 
+// gradBuf returns v's gradient buffer and whether it is fresh: just
+// allocated, contents undefined, so the caller writes instead of adding.
+// Skipping the zero fill matters: it was the largest single cost of a step.
+func (t *Tape) gradBuf(v *Var) ([]float32, bool) {
+	if v.Grad == nil {
+		v.Grad = t.arena.Get(v.Value.Shape...)
+		return v.Grad.Data, true
+	}
+	return v.Grad.Data, false
+}
+
+// accum adds a·src into v's gradient (writing it if fresh).
+func (t *Tape) accum(v *Var, a float32, src []float32) {
+	dst, fresh := t.gradBuf(v)
+	parallel.For(len(dst), grain, func(_, lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		if fresh {
+			for i := range d {
+				d[i] = a * s[i]
+			}
+			return
+		}
+		for i := range d {
+			d[i] += a * s[i]
+		}
+	})
+}
+
+// passGrad gives x the gradient dy of an output y that is x plus other
+// terms. If mayAlias, an intermediate x with no gradient yet takes y's buffer
+// itself (no copy): y's backward has run, so nothing reads it again, and
+// later contributions to x may add into it. Only one input of an output may
+// alias its buffer; passGrad reports whether x did.
+func (t *Tape) passGrad(x, y *Var, mayAlias bool) bool {
+	if mayAlias && x.Grad == nil && !x.leaf {
+		x.Grad = y.Grad
+		return true
+	}
+	t.accum(x, 1, y.Grad.Data)
+	return false
+}
+
 // grad returns v's gradient buffer, allocating a zeroed one if needed.
 func (t *Tape) grad(v *Var) []float32 {
 	if v.Grad == nil {
@@ -137,7 +180,7 @@ func (t *Tape) BackwardFrom(y *Var, dy []float32) {
 	if !y.Requires {
 		return
 	}
-	axpy(t.grad(y), 1, dy)
+	t.accum(y, 1, dy)
 	for i := len(t.nodes) - 1; i >= 0; i-- {
 		if n := t.nodes[i]; n.Grad != nil {
 			n.back()

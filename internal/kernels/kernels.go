@@ -21,8 +21,10 @@ type Backend interface {
 	Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 	// ConvForward writes y = conv(x, w).
 	ConvForward(p Conv, x, w, y []float32)
-	// ConvBackwardData adds the gradient with respect to x to dx.
-	ConvBackwardData(p Conv, dy, w, dx []float32)
+	// ConvBackwardData adds the gradient with respect to x to dx, or with
+	// add false writes it (dx's old contents are ignored): the autodiff tape
+	// hands over fresh buffers this way instead of zeroing them first.
+	ConvBackwardData(p Conv, dy, w, dx []float32, add bool)
 	// ConvBackwardFilter adds the gradient with respect to w to dw.
 	ConvBackwardFilter(p Conv, x, dy, dw []float32)
 	// MaxPoolForward writes y and, per output, the flat index inside its

@@ -91,10 +91,10 @@ func (Backend) ConvForward(p kernels.Conv, x, w, y []float32) {
 }
 
 // ConvBackwardData implements kernels.Backend.
-func (Backend) ConvBackwardData(p kernels.Conv, dy, w, dx []float32) {
+func (Backend) ConvBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
 	p.Check(dx, w, dy)
 	if isDepthwise(p) {
-		dwBackwardData(p, dy, w, dx)
+		dwBackwardData(p, dy, w, dx, add)
 		return
 	}
 	g := newGemmConv(p)
@@ -104,10 +104,17 @@ func (Backend) ConvBackwardData(p kernels.Conv, dy, w, dx []float32) {
 			dxs := dx[n*xImg+gr*g.cg*p.H*p.W:]
 			dys := dy[n*yImg+gr*g.kg*g.ohw:]
 			ws := w[gr*g.kg*g.rows:]
+			beta := float32(0)
+			if add {
+				beta = 1
+			}
 			if g.direct {
-				// dX (cg×HW) += Wᵀ (cg×kg) · dY (kg×HW)
-				gemm(par, true, false, g.rows, g.ohw, g.kg, 1, ws, g.rows, dys, g.ohw, 1, dxs, g.ohw)
+				// dX (cg×HW) (+)= Wᵀ (cg×kg) · dY (kg×HW)
+				gemm(par, true, false, g.rows, g.ohw, g.kg, 1, ws, g.rows, dys, g.ohw, beta, dxs, g.ohw)
 				continue
+			}
+			if !add {
+				clear(dxs[:g.cg*p.H*p.W]) // this image's group, while it is in cache
 			}
 			gemm(par, true, false, g.rows, g.ohw, g.kg, 1, ws, g.rows, dys, g.ohw, 0, col, g.ohw)
 			col2im(p, col, dxs)

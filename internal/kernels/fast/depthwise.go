@@ -56,7 +56,7 @@ func dwForward(p kernels.Conv, x, w, y []float32) {
 // it is the correlation of dy, padded by (K-1)·D-P, with the flipped
 // filter: the forward's fused gather. Otherwise each output scatters w·dy
 // into a padded buffer whose interior is then added to dx.
-func dwBackwardData(p kernels.Conv, dy, w, dx []float32) {
+func dwBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
 	oh, ow, hw, kk := p.OutH(), p.OutW(), p.H*p.W, p.KH*p.KW
 	ohw := oh * ow
 	qh, qw := (p.KH-1)*p.DH-p.PH, (p.KW-1)*p.DW-p.PW
@@ -72,6 +72,9 @@ func dwBackwardData(p kernels.Conv, dy, w, dx []float32) {
 		for pl := lo; pl < hi; pl++ {
 			c := pl % p.C
 			dyp, wc, dxp := dy[pl*ohw:(pl+1)*ohw], w[c*kk:(c+1)*kk], dx[pl*hw:(pl+1)*hw]
+			if !add {
+				clear(dxp) // one plane, while it is in cache
+			}
 			if gather {
 				for i := range flip {
 					flip[i] = wc[kk-1-i]

@@ -72,7 +72,7 @@ func benchConv(b *testing.B, be kernels.Backend, p kernels.Conv) {
 	b.ResetTimer()
 	for range b.N {
 		be.ConvForward(p, x, w, y)
-		be.ConvBackwardData(p, dy, w, dx)
+		be.ConvBackwardData(p, dy, w, dx, true)
 		be.ConvBackwardFilter(p, x, dy, dw)
 	}
 	pass := 2 * float64(p.N*p.K*p.OutH()*p.OutW()*(p.C/p.Groups)*p.KH*p.KW)

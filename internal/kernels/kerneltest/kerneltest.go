@@ -96,7 +96,7 @@ func testHand(t *testing.T, b kernels.Backend) {
 	for i := range dx {
 		dx[i] = 1
 	}
-	b.ConvBackwardData(p, ones, w, dx)
+	b.ConvBackwardData(p, ones, w, dx, true)
 	checkClose(t, "conv 2x2 backward data", dx, []float32{2, 4, 3, 5, 11, 7, 4, 8, 5})
 
 	// 3×3 box filter, pad 1, stride 2: each output sums the real pixels of
@@ -290,9 +290,14 @@ func runConv(t *testing.T, b kernels.Backend, p kernels.Conv) {
 	checkClose(t, "forward", got, want)
 
 	want, got = append([]float32(nil), dx0...), append([]float32(nil), dx0...)
-	ref.ConvBackwardData(p, dy, w, want)
-	b.ConvBackwardData(p, dy, w, got)
+	ref.ConvBackwardData(p, dy, w, want, true)
+	b.ConvBackwardData(p, dy, w, got, true)
 	checkClose(t, "backward data", got, want)
+	// Overwriting: the garbage in got must not leak into the result.
+	ref.ConvBackwardData(p, dy, w, want, false)
+	got = randSlice(rng, p.XLen())
+	b.ConvBackwardData(p, dy, w, got, false)
+	checkClose(t, "backward data (overwrite)", got, want)
 
 	want, got = append([]float32(nil), dw0...), append([]float32(nil), dw0...)
 	ref.ConvBackwardFilter(p, x, dy, want)
@@ -386,7 +391,7 @@ func testDeterminism(t *testing.T, b kernels.Backend) {
 		for r := range outs {
 			y, dx, dw := make([]float32, p.YLen()), make([]float32, p.XLen()), make([]float32, p.WLen())
 			b.ConvForward(p, x, w, y)
-			b.ConvBackwardData(p, dy, w, dx)
+			b.ConvBackwardData(p, dy, w, dx, true)
 			b.ConvBackwardFilter(p, x, dy, dw)
 			outs[r] = [3][]float32{y, dx, dw}
 		}
@@ -433,7 +438,7 @@ func testPanics(t *testing.T, b kernels.Backend) {
 	p := conv(2, 4, 4, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1)
 	p.N = 1
 	mustPanic(t, "conv short y", func() { b.ConvForward(p, make([]float32, 32), make([]float32, 36), make([]float32, 31)) })
-	mustPanic(t, "conv short dx", func() { b.ConvBackwardData(p, make([]float32, 32), make([]float32, 36), make([]float32, 31)) })
+	mustPanic(t, "conv short dx", func() { b.ConvBackwardData(p, make([]float32, 32), make([]float32, 36), make([]float32, 31), true) })
 	mustPanic(t, "conv short dw", func() { b.ConvBackwardFilter(p, make([]float32, 32), make([]float32, 32), make([]float32, 35)) })
 	pp := kernels.Pool{N: 1, C: 1, H: 4, W: 4, K: 3, S: 1, P: 1}
 	mustPanic(t, "pool short y", func() { b.AvgPoolForward(pp, make([]float32, 16), make([]float32, 15)) })

@@ -107,8 +107,11 @@ func (Backend) ConvForward(p kernels.Conv, x, w, y []float32) {
 }
 
 // ConvBackwardData implements kernels.Backend.
-func (Backend) ConvBackwardData(p kernels.Conv, dy, w, dx []float32) {
+func (Backend) ConvBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
 	p.Check(dx, w, dy)
+	if !add {
+		clear(dx[:p.XLen()])
+	}
 	convLoop(p, func(yi, wi, xi int) { dx[xi] += w[wi] * dy[yi] })
 }
 
