@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
-	"slices"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/rdarts/rdarts/internal/parallel"
 )
