@@ -53,6 +53,16 @@ func (t *Tape) MaxPool(x *Var, k, s, pad int) *Var {
 	// would be obscure, so they get their own slice.
 	arg := make([]int32, y.Value.Len())
 	t.K.MaxPoolForward(p, x.Value.Data, y.Value.Data, arg)
+	if t.Kinks != nil {
+		if rec, replay := t.Kinks.poolArg(arg); replay {
+			// Frozen winners: gather them instead of taking the maximum.
+			arg = rec
+			hw, ohw := h*w, p.OutH()*p.OutW()
+			for i := range y.Value.Data {
+				y.Value.Data[i] = x.Value.Data[(i/ohw)*hw+int(arg[i])]
+			}
+		}
+	}
 	t.record(y, func() { t.K.MaxPoolBackward(p, y.Grad.Data, arg, t.grad(x)) })
 	return y
 }

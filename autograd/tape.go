@@ -64,6 +64,8 @@ func (v *Var) Shape() []int { return v.Value.Shape }
 type Tape struct {
 	K      kernels.Backend
 	NoGrad bool // record nothing: evaluation
+	// Kinks, when set, records or replays ReLU and max-pool choices.
+	Kinks *Kinks
 	arena  *tensor.Arena
 	nodes  []*Var
 }
@@ -77,6 +79,9 @@ func (t *Tape) Reset() {
 	clear(t.nodes)
 	t.nodes = t.nodes[:0]
 	t.arena.Release()
+	if t.Kinks != nil {
+		t.Kinks.start()
+	}
 }
 
 // Arena exposes the tape's buffer pool, for ops defined outside the package.

@@ -36,6 +36,9 @@ type Bilevel struct {
 	Order    int
 	GradClip float64
 	Seed     uint64
+	// Discrete makes training passes use α as one-hot mixing weights
+	// (RS-ws) instead of softmax(α).
+	Discrete bool
 
 	w, a  []optim.Param
 	saved [][]float32 // w, kept while the second-order step moves it
@@ -96,7 +99,7 @@ func (b *Bilevel) Pass(x Batch, wantW, wantA bool, dropPath float64, epoch, step
 	b.reseed(epoch, step, purpose)
 	b.ctx.Train, b.ctx.DropPath = true, dropPath
 	b.Tape.NoGrad = !wantW && !wantA
-	logits := b.Net.Forward(&b.ctx, b.Tape.Const(x.X), false)
+	logits := b.Net.Forward(&b.ctx, b.Tape.Const(x.X), b.Discrete)
 	loss := b.Tape.CrossEntropy(logits, x.Y)
 	if wantW || wantA {
 		b.Tape.Backward(loss)

@@ -42,6 +42,9 @@ type Config struct {
 	// the last epoch (0 = never; DARTS-ES and DARTS-ADA need it).
 	HessianEvery int  `json:"hessian_every" yaml:"hessian_every"`
 	HessianExact bool `json:"hessian_exact" yaml:"hessian_exact"`
+	// KeepCheckpoints keeps every epoch's checkpoint (checkpoint_<e>.gob)
+	// for later analysis (rdarts hessian --epoch, rdarts analyze drop).
+	KeepCheckpoints bool `json:"keep_checkpoints" yaml:"keep_checkpoints"`
 	// ES holds DARTS-ES' constants (spec §4).
 	ES ESConfig `json:"es" yaml:"es"`
 	// ESSimulate records where DARTS-ES would stop but runs to the end.

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/hessian"
 )
 
@@ -56,10 +57,20 @@ func (b *Bilevel) GradFunc(val Batch, dropPath, lambda float64, epoch int) hessi
 // kept). α, its gradients and the running BN statistics are restored: the
 // reference's two forwards here nudge the statistics, our dozens of
 // forwards would move them much more, so they are left out (documented).
+//
+// The ReLU and max-pool choices are recorded at α and replayed at every
+// perturbed α (autograd.Kinks), which makes the finite-difference Hessian
+// the one the reference gets by double back-propagation.
 func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch int, exact bool, topK int) (Eigen, error) {
 	alpha := b.alphaVector()
 	b.saveBN()
+	b.Tape.Kinks = &autograd.Kinks{}
+	b.Tape.Kinks.Record()
+	b.zeroA()
+	b.Pass(val, false, true, dropPath, epoch, 0, rngHessian)
+	b.Tape.Kinks.Replay()
 	defer func() {
+		b.Tape.Kinks = nil
 		b.restoreBN()
 		k := 0
 		for _, a := range b.a {
@@ -83,11 +94,11 @@ func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch 
 		if topK > 0 && topK < len(spec) {
 			spec = spec[:topK]
 		}
-		return Eigen{Value: spec[0], GradEvals: evals, Exact: true, Spectrum: spec}, nil
+		return Eigen{Value: spec[0], GradEvals: evals + 1, Exact: true, Spectrum: spec}, nil
 	}
 	r, err := hessian.DominantEigenvalue(g, alpha, hessian.Options{Seed: uint64(epoch)})
 	if err != nil {
 		return Eigen{}, err
 	}
-	return Eigen{Value: r.Value, GradEvals: r.GradEvals, Residual: r.Residual}, nil
+	return Eigen{Value: r.Value, GradEvals: r.GradEvals + 1, Residual: r.Residual}, nil
 }

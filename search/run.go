@@ -374,12 +374,14 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 	if err := r.checkpoint(); err != nil {
 		return err
 	}
-	if r.Cfg.Method == "darts-ada" {
+	if r.Cfg.Method == "darts-ada" || r.Cfg.KeepCheckpoints {
 		if err := SaveState(r.epochCheckpoint(epoch), r.state); err != nil {
 			return err
 		}
-		// Only the last window of epochs can be rolled back to.
-		os.Remove(r.epochCheckpoint(epoch - r.Cfg.ES.Delta*r.es.Every - r.Cfg.ES.Window*r.es.Every - 2))
+		if !r.Cfg.KeepCheckpoints {
+			// DARTS-ADA rolls back at most f·(⌊w/2⌋+delta) epochs.
+			os.Remove(r.epochCheckpoint(epoch - r.es.Every*(r.Cfg.ES.Window/2+r.Cfg.ES.Delta) - 1))
+		}
 	}
 	if err := r.appendMetrics(m); err != nil {
 		return err

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+
 	"github.com/spf13/cobra"
+
+	"github.com/rdarts/rdarts/search"
 )
 
 func newCmdAnalyze(g *globals) *cobra.Command {
@@ -11,5 +15,21 @@ func newCmdAnalyze(g *globals) *cobra.Command {
 }
 
 func newCmdAnalyzeES(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "es RUN_DIR", Short: "Apply the DARTS-ES rule offline (not built yet)", RunE: notYet}
+	return &cobra.Command{
+		Use:   "es RUN_DIR",
+		Short: "Apply the DARTS-ES stopping rule offline to a run's eigenvalues",
+		Long: `Read the eigenvalues ("ev") of a run's metrics.jsonl and apply the DARTS-ES rule of spec §4
+with the run's constants: where it would have stopped, and the genotype and validation accuracy
+of that epoch. Prints one JSON object.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			res, err := search.AnalyzeES(args[0])
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(g.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(res)
+		},
+	}
 }

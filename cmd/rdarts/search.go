@@ -45,6 +45,7 @@ func bindSearchFlags(fs *pflag.FlagSet, c *search.Config) {
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
 	fs.IntVar(&c.HessianEvery, "hessian-every", c.HessianEvery, "dominant Hessian eigenvalue every K epochs and at the last (0 = never)")
 	fs.BoolVar(&c.HessianExact, "hessian-exact", c.HessianExact, "full Hessian and its spectrum instead of Lanczos")
+	fs.BoolVar(&c.KeepCheckpoints, "keep-checkpoints", c.KeepCheckpoints, "keep every epoch's checkpoint (for rdarts hessian --epoch and analyze drop)")
 	fs.BoolVar(&c.ESSimulate, "es-simulate", c.ESSimulate, "DARTS-ES: record where it would stop but run to the end")
 	fs.IntVar(&c.ES.Window, "es-window", c.ES.Window, "DARTS-ES: eigenvalues per local average")
 	fs.IntVar(&c.ES.Delta, "es-delta", c.ES.Delta, "DARTS-ES: look-back in local averages")
