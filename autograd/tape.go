@@ -66,8 +66,8 @@ type Tape struct {
 	NoGrad bool // record nothing: evaluation
 	// Kinks, when set, records or replays ReLU and max-pool choices.
 	Kinks *Kinks
-	arena  *tensor.Arena
-	nodes  []*Var
+	arena *tensor.Arena
+	nodes []*Var
 }
 
 // NewTape returns a tape computing with backend k.
