@@ -28,6 +28,9 @@ type State struct {
 	ADA         Adaptive
 	// Done is set once the run has finished (normally or by DARTS-ES).
 	Done bool
+	// Result, when set, is the run's answer where it is not an epoch's
+	// record (RS-ws' selected architecture).
+	Result *Metrics
 }
 
 // Sums accumulates an epoch's training loss and accuracy.

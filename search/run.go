@@ -171,7 +171,7 @@ func (r *Runner) appendMetrics(m Metrics) error {
 // checkpoint saves the current state.
 func (r *Runner) checkpoint() error {
 	s := r.b.capture()
-	s.Epoch, s.Step, s.Sums, s.History, s.Done = r.state.Epoch, r.state.Step, r.state.Sums, r.state.History, r.state.Done
+	s.Epoch, s.Step, s.Sums, s.History, s.Done, s.Result = r.state.Epoch, r.state.Step, r.state.Sums, r.state.History, r.state.Done, r.state.Result
 	s.ES, s.ADA = r.es.State(), r.state.ADA
 	r.state = s
 	return SaveState(filepath.Join(r.Dir, stateFile), s)
@@ -202,9 +202,8 @@ func toBatch(b *data.Batch) Batch {
 // Run searches until the last epoch, a DARTS-ES stop, an error or ctx's
 // cancellation (then it checkpoints and returns ErrInterrupted).
 func (r *Runner) Run(ctx context.Context) error {
-	if r.Cfg.Method == "rs-ws" {
-		return r.runRandomWS(ctx)
-	}
+	randomWS := r.Cfg.Method == "rs-ws"
+	r.b.Discrete = randomWS
 	steps := r.train.Steps()
 	budget := r.StopAfter
 	for !r.state.Done && r.state.Epoch < r.Cfg.Epochs {
@@ -228,7 +227,12 @@ func (r *Runner) Run(ctx context.Context) error {
 			start := time.Now()
 			tb, _ := tr.Next()
 			vb, _ := va.Next()
-			res := r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, r.state.Step)
+			var res Result
+			if randomWS {
+				res = r.randomStep(toBatch(tb), lr, epoch, r.state.Step)
+			} else {
+				res = r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, r.state.Step)
+			}
 			if err := r.checkFinite(res.Loss, epoch, r.state.Step); err != nil {
 				tr.Close()
 				va.Close()
@@ -331,7 +335,7 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 	m := Metrics{Epoch: epoch, Iteration: r.state.ADA.Increases, LR: lr, WeightDecay: r.b.SGD.WeightDecay, DropPath: dp}
 	s := r.state.Sums
 	m.TrainLoss, m.TrainAcc = s.Loss/float64(s.N), 100*float64(s.Correct)/float64(s.N)
-	if k := r.Cfg.HessianEvery; k > 0 && (epoch%k == 0 || last) {
+	if k := r.Cfg.HessianEvery; k > 0 && (epoch%k == 0 || last) && !r.b.Discrete {
 		// The batch of the epoch's last α step, as the reference.
 		var vb data.Batch
 		r.valid.RandomBatch(epoch, r.train.Steps()-1, &vb)
@@ -364,6 +368,10 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 		}
 	}
 	r.state.History = append(r.state.History, m)
+	if r.b.Discrete && last {
+		sel := r.selectRandomWS()
+		r.state.Result = &sel
+	}
 	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, Sums{}
 	if last {
 		r.state.Done = true
@@ -427,6 +435,9 @@ func (r *Runner) rollback(stopEpoch int) error {
 // Final is the run's answer: the genotype and validation accuracy of the
 // epoch DARTS-ES stopped at, or of the last epoch.
 func (r *Runner) Final() (Metrics, bool) {
+	if r.state.Result != nil {
+		return *r.state.Result, true
+	}
 	h := r.state.History
 	if len(h) == 0 {
 		return Metrics{}, false
@@ -455,8 +466,4 @@ func (r *Runner) finish() error {
 	res := map[string]any{"method": r.Cfg.Method, "epoch": m.Epoch, "genotype": m.Genotype, "valid_acc": m.ValidAcc, "valid_error": 100 - m.ValidAcc}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	return WriteAtomic(filepath.Join(r.Dir, "result.json"), append(b, '\n'))
-}
-
-func (r *Runner) runRandomWS(ctx context.Context) error {
-	return fmt.Errorf("method rs-ws: not implemented yet")
 }

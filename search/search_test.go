@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,7 +30,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func tinyConfig() Config {
 	c := Defaults()
 	c.Dataset, c.Data = "fashion-mnist", "../data/testdata/fashion-mnist"
-	c.Space, c.Epochs, c.Layers, c.Channels, c.BatchSize = "s2", 3, 2, 4, 16
+	c.Space, c.Epochs, c.Layers, c.Channels, c.BatchSize = "s2", 3, 3, 4, 16
 	c.HessianEvery = 1
 	return c
 }
@@ -260,4 +262,85 @@ func TestKillResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameMetrics(t, metricsWithoutTime(t, ref), metricsWithoutTime(t, killed))
+}
+
+// TestMethods runs each method at a tiny size and checks its outputs.
+func TestMethods(t *testing.T) {
+	base := t.TempDir()
+	t.Run("rs-ws", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.Method, cfg.Epochs, cfg.HessianEvery, cfg.RSArchs, cfg.RSBatches = "rs-ws", 2, 0, 12, 2
+		dir := filepath.Join(base, "rs")
+		if err := runSearch(t, cfg, dir, false, 0); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "genotype.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := space.Parse(string(b))
+		if err != nil {
+			t.Fatalf("genotype.txt: %v", err)
+		}
+		sp, _ := space.Get("s2")
+		if err := g.ValidateIn(sp); err != nil {
+			t.Errorf("selected genotype not in S2: %v", err)
+		}
+		var res map[string]any
+		rb, _ := os.ReadFile(filepath.Join(dir, "result.json"))
+		if err := json.Unmarshal(rb, &res); err != nil || res["method"] != "rs-ws" {
+			t.Errorf("result.json %s: %v", rb, err)
+		}
+	})
+	t.Run("darts-es", func(t *testing.T) {
+		cfg := tinyConfig()
+		// A rule that fires at the first check: any growth stops.
+		cfg.Method, cfg.Epochs, cfg.ES = "darts-es", 6, ESConfig{Window: 1, Delta: 1, Factor: 1e-9, StartEpoch: 1}
+		dir := filepath.Join(base, "es")
+		if err := runSearch(t, cfg, dir, false, 0); err != nil {
+			t.Fatal(err)
+		}
+		ms := metricsWithoutTime(t, dir)
+		es, err := AnalyzeES(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !es.Stopped || len(ms) == cfg.Epochs {
+			t.Fatalf("DARTS-ES did not stop: %d epochs, analysis %+v", len(ms), es)
+		}
+		last := ms[len(ms)-1]
+		if last.Event != fmt.Sprintf("es-stop:%d", es.StopEpoch) || es.DecidedAt != last.Epoch {
+			t.Errorf("run stopped with %q at epoch %d, rdarts analyze es says stop %d decided at %d", last.Event, last.Epoch, es.StopEpoch, es.DecidedAt)
+		}
+		g, _ := os.ReadFile(filepath.Join(dir, "genotype.txt"))
+		if strings.TrimSpace(string(g)) != ms[es.StopEpoch].Genotype {
+			t.Errorf("genotype.txt is not the stop epoch's genotype")
+		}
+	})
+	t.Run("darts-ada", func(t *testing.T) {
+		cfg := tinyConfig()
+		cfg.Method, cfg.Epochs, cfg.ES = "darts-ada", 6, ESConfig{Window: 1, Delta: 1, Factor: 1e-9, StartEpoch: 1}
+		cfg.ADA = ADAConfig{Factor: 10, Max: 3e-2}
+		dir := filepath.Join(base, "ada")
+		if err := runSearch(t, cfg, dir, false, 0); err != nil {
+			t.Fatal(err)
+		}
+		all, err := ReadMetrics(dir, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rollbacks []string
+		for _, m := range all {
+			if strings.HasPrefix(m.Event, "ada-rollback") {
+				rollbacks = append(rollbacks, m.Event)
+			}
+		}
+		if len(rollbacks) != 2 {
+			t.Fatalf("want 2 rollbacks (3e-4 → 3e-3 → 3e-2), have %v", rollbacks)
+		}
+		latest, _ := ReadMetrics(dir, true)
+		if len(latest) != cfg.Epochs || math.Abs(latest[len(latest)-1].WeightDecay-3e-2) > 1e-12 || latest[len(latest)-1].Iteration != 2 {
+			t.Errorf("final epochs %+v", latest[len(latest)-1])
+		}
+	})
 }

@@ -1,7 +1,74 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rdarts/rdarts/report"
+)
+
+type reportOptions struct {
+	dirs   []string
+	out    string
+	format string
+	dot    string
+}
 
 func newCmdReport(g *globals) *cobra.Command {
-	return &cobra.Command{Use: "report", Short: "HTML report of run folders (not built yet)", RunE: notYet}
+	o := &reportOptions{}
+	cmd := &cobra.Command{
+		Use:   "report RUN_DIR...",
+		Short: "HTML report, results table and plots of search (and retraining) run folders",
+		Long: `Read search run folders (and retraining folders: any with a test_error in result.json,
+found inside a search folder or given on the command line) and report on them.
+
+--format html (default) writes to --out: index.html (self-contained, readable offline), img/ with
+the plots (eigenvalue trajectories with the ES rule's centred averages and stop markers, softmax(α)
+heat maps, weight of parameter-free ops, learning curves, eigenvalue ↔ test-error scatter) and the
+cell drawings (Graphviz dot if installed, else drawn directly), results.csv and results.json.
+--format text, csv or json prints the results table to standard output.
+
+A folder that is missing or half-written (no config.json, truncated metrics.jsonl) is skipped with
+a warning naming it.`,
+		Example: `  rdarts report runs/s2-* --out report
+  rdarts report runs/* --format text`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.dirs = args
+			return runReport(g, o)
+		},
+	}
+	cmd.Flags().StringVar(&o.out, "out", "report", "folder for --format html")
+	cmd.Flags().StringVar(&o.format, "format", "html", "html, text, csv or json")
+	cmd.Flags().StringVar(&o.dot, "dot", "", `Graphviz dot program for cell drawings ("" = from PATH, "none" = draw without it)`)
+	return cmd
+}
+
+func runReport(g *globals, o *reportOptions) error {
+	switch o.format {
+	case "html", "text", "csv", "json":
+	default:
+		return usageErr("--format: %q is not one of html, text, csv, json", o.format)
+	}
+	log := g.logger()
+	runs, warnings := report.Load(o.dirs, log)
+	if len(runs) == 0 {
+		return fmt.Errorf("none of the %d folders given holds a readable search run", len(o.dirs))
+	}
+	switch o.format {
+	case "text":
+		return report.WriteText(g.stdout, report.Table(runs), report.Correlations(runs))
+	case "csv":
+		return report.WriteCSV(g.stdout, report.Table(runs))
+	case "json":
+		return report.WriteJSON(g.stdout, runs, warnings)
+	}
+	added, err := report.WriteHTML(runs, warnings, report.Options{Out: o.out, Dot: o.dot, Log: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "report: %s (%d runs, %d warnings)\n", filepath.Join(o.out, "index.html"), len(runs), len(warnings)+len(added))
+	return nil
 }

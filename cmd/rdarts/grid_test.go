@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildRdarts builds this command into dir: grid tasks run as subprocesses.
+func buildRdarts(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "rdarts")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func runCLI(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	g := &globals{stdout: &out, stderr: &errb}
+	root := newRoot(g)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), errb.String(), err
+}
+
+// A real grid of two tiny searches on the fixture data: both finish, and a
+// second grid run repeats nothing.
+func TestGridLocalEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds rdarts and runs two searches")
+	}
+	dir := t.TempDir()
+	bin := buildRdarts(t, dir)
+	data, _ := filepath.Abs("../../data/testdata/fashion-mnist")
+	file := filepath.Join(dir, "grid.yaml")
+	os.WriteFile(file, []byte(`
+out: out
+spaces: [s2, s3]
+datasets: [fashion-mnist]
+methods: [darts]
+seeds: [1]
+data: {fashion-mnist: `+data+`}
+search: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16, order: 1}
+`), 0o644)
+
+	out, _, err := runCLI(t, "grid", "plan", file)
+	if err != nil || !strings.Contains(out, "s2_fashion-mnist_darts_seed1") || !strings.Contains(out, "2 search tasks, 0 retrain tasks") {
+		t.Fatalf("plan: %v\n%s", err, out)
+	}
+	out, errs, err := runCLI(t, "--backend", "purego", "--threads", "2", "grid", "run", file, "--local", "--workers", "2", "--rdarts", bin)
+	if err != nil {
+		t.Fatalf("grid run: %v\n%s\n%s", err, out, errs)
+	}
+	if !strings.Contains(out, "2 ran, 0 already finished") {
+		t.Errorf("first run: %s", out)
+	}
+	mtimes := map[string]time.Time{}
+	for _, id := range []string{"s2_fashion-mnist_darts_seed1", "s3_fashion-mnist_darts_seed1"} {
+		run := filepath.Join(dir, "out", "search", id)
+		for _, f := range []string{"config.json", "metrics.jsonl", "genotype.txt", "result.json"} {
+			st, err := os.Stat(filepath.Join(run, f))
+			if err != nil {
+				t.Fatalf("%s: %v", id, err)
+			}
+			mtimes[filepath.Join(id, f)] = st.ModTime()
+		}
+		log, _ := os.ReadFile(filepath.Join(dir, "out", "logs", "search", id+".log"))
+		if !strings.Contains(string(log), "--threads 1 --backend purego search --out "+run) {
+			t.Errorf("%s log lacks the command line (--threads 2 cores / 2 workers = 1):\n%s", id, firstLine(string(log)))
+		}
+	}
+	out, _, err = runCLI(t, "grid", "run", file, "--local", "--workers", "2", "--rdarts", bin)
+	if err != nil || !strings.Contains(out, "0 ran, 2 already finished") {
+		t.Errorf("second run: %v %s", err, out)
+	}
+	for f, m := range mtimes {
+		if st, _ := os.Stat(filepath.Join(dir, "out", "search", f)); !st.ModTime().Equal(m) {
+			t.Errorf("%s rewritten by the second run", f)
+		}
+	}
+	out, _, err = runCLI(t, "grid", "status", file)
+	if err != nil || !strings.Contains(out, "2 tasks: 2 done") {
+		t.Errorf("status: %v %s", err, out)
+	}
+	out, _, err = runCLI(t, "grid", "collect", file)
+	if err != nil || strings.Count(out, "1/1") != 2 {
+		t.Errorf("collect: %v %s", err, out)
+	}
+}
+
+func TestGridUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "g.yaml")
+	os.WriteFile(file, []byte("out: o\nspaces: [s2]\ndatasets: [cifar10]\nmethods: [darts]\nseeds: [1]\ndata: {cifar10: /d}\nsearch: {epoch: 2}\n"), 0o644)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"grid", "plan", file}, "search: line"},
+		{[]string{"grid", "plan", filepath.Join(dir, "none.yaml")}, "no such file"},
+		{[]string{"grid", "run", file}, "exactly one of --local and --slurm"},
+		{[]string{"grid", "task", file}, "exactly one of --id and --index"},
+	} {
+		_, _, err := runCLI(t, c.args...)
+		var ue usageError
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.args, err, c.want)
+		} else if !errors.As(err, &ue) {
+			t.Errorf("%v: %v is not a usage error", c.args, err)
+		}
+	}
+}

@@ -1,0 +1,486 @@
+// Package grid expands a study (spaces × datasets × methods × seeds, with
+// budgets) into tasks and runs them on this machine or as Slurm job arrays.
+//
+// A task is one `rdarts search` or one `rdarts train` run with its own run
+// folder. Its id is a readable slug of the parameters that vary across the
+// grid (space, dataset, method, R-DARTS member, seed), for example
+// s2_cifar10_r-darts-l2_wd0.0009_seed1: it does not depend on the order of
+// the lists or on what else the grid holds, so adding a seed or a space
+// never renames a task. Budgets (epochs, layers, …) are not part of the id;
+// a run folder whose config.json disagrees with the grid file is refused
+// rather than silently continued.
+//
+// Layout under the grid's out folder:
+//
+//	search/<id>/        the search run folders (config.json, metrics.jsonl, result.json, …)
+//	retrain/<id>/       the retraining run folders
+//	logs/<stage>/<id>.log     the output of the task's process
+//	logs/<stage>/<id>.failed  present while the last attempt failed (the error)
+//	slurm/              the sbatch scripts, their index → id lists, jobs.jsonl, Slurm's own logs
+//
+// A task is finished when its run folder holds result.json; it is resumed
+// (--resume) when the folder holds checkpoint.gob. Nothing here modifies the
+// parsed File or the search.Config values handed in.
+package grid
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/rdarts/rdarts/search"
+)
+
+// Methods are the method names a grid file accepts.
+var Methods = []string{"darts", "darts-es", "darts-ada", "r-darts-l2", "r-darts-dp", "rs-ws"}
+
+// The R-DARTS regularisation grids of the paper (spec §6).
+var (
+	DefaultL2Grid = []float64{3e-4, 9e-4, 2.7e-3, 8.1e-3}
+	DefaultDPGrid = []float64{0, 0.2, 0.4, 0.6}
+)
+
+// DefaultHessianEvery is what DARTS-ES and DARTS-ADA get when the grid
+// does not set hessian_every (the reference's scripts use 2).
+const DefaultHessianEvery = 2
+
+// Stages of a task.
+const (
+	StageSearch  = "search"
+	StageRetrain = "retrain"
+)
+
+// File is a parsed grid file.
+type File struct {
+	Path string // the grid file, absolute
+	// Out is the output root, absolute (relative paths in the file are
+	// relative to the file's folder).
+	Out      string
+	Spaces   []string
+	Datasets []string
+	Methods  []string
+	Seeds    []uint64
+	// Data maps a dataset to the folder of its files (absolute).
+	Data map[string]string
+	// Search is the base search configuration: search.Defaults() with the
+	// file's search: section applied.
+	Search    search.Config
+	Overrides []Override
+	L2Grid    []float64
+	DPGrid    []float64
+
+	Retrain bool
+	// RetrainMembers is "selected" (one retraining per space, dataset,
+	// method and seed; R-DARTS retrains its member with the best one-shot
+	// validation accuracy) or "all" (every search is retrained).
+	RetrainMembers string
+	// Train are extra flags of `rdarts train` (name without dashes → value).
+	Train map[string]string
+}
+
+// Override sets search fields for the tasks it matches; an empty selector
+// matches everything. Overrides apply in file order after the base.
+type Override struct {
+	Space, Dataset, Method string
+	Set                    yaml.Node
+}
+
+// raw is the file as written; yaml.Node keeps partial configs for strict
+// decoding onto a full one.
+type raw struct {
+	Out            string            `yaml:"out"`
+	Spaces         []string          `yaml:"spaces"`
+	Datasets       []string          `yaml:"datasets"`
+	Methods        []string          `yaml:"methods"`
+	Seeds          []uint64          `yaml:"seeds"`
+	Data           map[string]string `yaml:"data"`
+	Search         yaml.Node         `yaml:"search"`
+	Overrides      []rawOverride     `yaml:"overrides"`
+	L2Grid         []float64         `yaml:"l2_grid"`
+	DPGrid         []float64         `yaml:"dp_grid"`
+	Retrain        bool              `yaml:"retrain"`
+	RetrainMembers string            `yaml:"retrain_members"`
+	Train          map[string]string `yaml:"train"`
+}
+
+type rawOverride struct {
+	Space   string    `yaml:"space"`
+	Dataset string    `yaml:"dataset"`
+	Method  string    `yaml:"method"`
+	Set     yaml.Node `yaml:"set"`
+}
+
+// gridOwned are search fields the grid sets per task; a search: section or
+// an override may not set them.
+var gridOwned = map[string]string{
+	"space": "spaces", "dataset": "datasets", "method": "methods", "seed": "seeds", "data": "data",
+}
+
+// Load reads and parses a grid file.
+func Load(path string) (*File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := Parse(b, filepath.Dir(abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	f.Path = abs
+	return f, nil
+}
+
+// Parse parses a grid file's text; relative paths are taken relative to
+// dir. Unknown keys and bad values give one error naming the field.
+func Parse(text []byte, dir string) (*File, error) {
+	var r raw
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("grid file: %v", err)
+	}
+	bad := func(field, format string, args ...any) error {
+		return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
+	}
+	f := &File{Spaces: r.Spaces, Datasets: r.Datasets, Methods: r.Methods, Seeds: r.Seeds,
+		Retrain: r.Retrain, RetrainMembers: r.RetrainMembers, L2Grid: r.L2Grid, DPGrid: r.DPGrid,
+		Data: map[string]string{}, Train: map[string]string{}}
+	abs := func(p string) string {
+		if filepath.IsAbs(p) {
+			return filepath.Clean(p)
+		}
+		return filepath.Join(dir, p)
+	}
+	if r.Out == "" {
+		return nil, bad("out", "missing: the folder that receives the grid's run folders")
+	}
+	f.Out = abs(r.Out)
+	for _, l := range []struct {
+		name string
+		n    int
+	}{{"spaces", len(r.Spaces)}, {"datasets", len(r.Datasets)}, {"methods", len(r.Methods)}, {"seeds", len(r.Seeds)}} {
+		if l.n == 0 {
+			return nil, bad(l.name, "missing or empty: list at least one")
+		}
+	}
+	for _, l := range []struct {
+		name string
+		list []string
+	}{{"spaces", r.Spaces}, {"datasets", r.Datasets}, {"methods", r.Methods}} {
+		if d := firstDup(l.list); d != "" {
+			return nil, bad(l.name, "%q is listed twice", d)
+		}
+	}
+	for i, s := range r.Seeds {
+		if slices.Contains(r.Seeds[:i], s) {
+			return nil, bad("seeds", "%d is listed twice", s)
+		}
+	}
+	for _, m := range r.Methods {
+		if !slices.Contains(Methods, m) {
+			return nil, bad("methods", "%q is not one of %s", m, strings.Join(Methods, ", "))
+		}
+	}
+	for _, d := range r.Datasets {
+		dir, ok := r.Data[d]
+		if !ok || dir == "" {
+			return nil, bad("data", "no folder for dataset %s (add data: {%s: DIR})", d, d)
+		}
+		f.Data[d] = abs(dir)
+	}
+	for _, d := range slices.Sorted(maps.Keys(r.Data)) {
+		if !slices.Contains(r.Datasets, d) {
+			return nil, bad("data."+d, "dataset %s is not in datasets", d)
+		}
+	}
+	f.Search = search.Defaults()
+	if err := decodeOnto(&r.Search, &f.Search, "search"); err != nil {
+		return nil, err
+	}
+	for i, o := range r.Overrides {
+		field := fmt.Sprintf("overrides[%d]", i)
+		switch {
+		case o.Space != "" && !slices.Contains(r.Spaces, o.Space):
+			return nil, bad(field+".space", "%q is not in spaces", o.Space)
+		case o.Dataset != "" && !slices.Contains(r.Datasets, o.Dataset):
+			return nil, bad(field+".dataset", "%q is not in datasets", o.Dataset)
+		case o.Method != "" && !slices.Contains(r.Methods, o.Method):
+			return nil, bad(field+".method", "%q is not in methods", o.Method)
+		case o.Set.Kind == 0:
+			return nil, bad(field+".set", "missing: the search fields to set")
+		}
+		// Check the keys now, whatever the tasks they match.
+		probe := search.Defaults()
+		if err := decodeOnto(&o.Set, &probe, field+".set"); err != nil {
+			return nil, err
+		}
+		f.Overrides = append(f.Overrides, Override{Space: o.Space, Dataset: o.Dataset, Method: o.Method, Set: o.Set})
+	}
+	if f.L2Grid == nil {
+		f.L2Grid = DefaultL2Grid
+	}
+	if f.DPGrid == nil {
+		f.DPGrid = DefaultDPGrid
+	}
+	for _, g := range []struct {
+		name string
+		v    []float64
+		ok   func(float64) bool
+		want string
+	}{
+		{"l2_grid", f.L2Grid, func(x float64) bool { return x >= 0 }, "≥ 0"},
+		{"dp_grid", f.DPGrid, func(x float64) bool { return x >= 0 && x < 1 }, "in [0, 1)"},
+	} {
+		if len(g.v) == 0 {
+			return nil, bad(g.name, "empty: list at least one value")
+		}
+		for i, x := range g.v {
+			if !g.ok(x) {
+				return nil, bad(g.name, "%g must be %s", x, g.want)
+			}
+			if slices.Contains(g.v[:i], x) {
+				return nil, bad(g.name, "%g is listed twice", x)
+			}
+		}
+	}
+	switch f.RetrainMembers {
+	case "":
+		f.RetrainMembers = "selected"
+	case "selected", "all":
+	default:
+		return nil, bad("retrain_members", "%q is not one of selected, all", f.RetrainMembers)
+	}
+	if !f.Retrain && (len(r.Train) > 0 || r.RetrainMembers != "") {
+		return nil, bad("train", "set but retrain is false: set retrain: true or remove it")
+	}
+	for k, v := range r.Train {
+		name := strings.ReplaceAll(strings.TrimLeft(k, "-"), "_", "-")
+		if slices.Contains(reservedTrainFlags, name) {
+			return nil, bad("train."+k, "the grid sets --%s itself", name)
+		}
+		f.Train[name] = v
+	}
+	return f, nil
+}
+
+// reservedTrainFlags are the flags of `rdarts train` that the grid passes.
+var reservedTrainFlags = []string{"genotype", "out", "seed", "resume", "dataset", "data", "threads"}
+
+// decodeOnto strictly decodes a partial search config onto c; the error
+// names field.key.
+func decodeOnto(n *yaml.Node, c *search.Config, field string) error {
+	if n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s: must be a mapping of search settings", field)
+	}
+	for i := 0; i < len(n.Content); i += 2 {
+		if list, ok := gridOwned[n.Content[i].Value]; ok {
+			return fmt.Errorf("%s.%s: set by the grid's %s list, not here", field, n.Content[i].Value, list)
+		}
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("%s: %v", field, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("%s: %s", field, strings.Join(te.Errors, "; "))
+		}
+		return fmt.Errorf("%s: %v", field, err)
+	}
+	return nil
+}
+
+func firstDup(list []string) string {
+	for i, s := range list {
+		if slices.Contains(list[:i], s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// Task is one run of the grid.
+type Task struct {
+	ID      string
+	Stage   string
+	Space   string
+	Dataset string
+	Method  string // as in the grid file (r-darts-l2, …)
+	Member  string // R-DARTS grid member (wd0.0009, dp0.2), else ""
+	Seed    uint64
+	Dir     string // run folder, absolute
+	// Log is the file the task's process writes to; Log without .log plus
+	// .failed marks a failed last attempt.
+	Log string
+	// Search is the search configuration (search stage).
+	Search search.Config
+	// From are the search tasks a retraining takes its genotype from: one,
+	// or the R-DARTS members of one seed to select among (retrain stage).
+	From []*Task
+	// Data is the dataset folder.
+	Data string
+	// Train are the extra flags of `rdarts train` (retrain stage).
+	Train map[string]string
+}
+
+// Plan is the expanded grid: every search task, then every retraining, in
+// a deterministic order (spaces, datasets, methods, members, seeds as
+// listed).
+type Plan struct {
+	File    *File
+	Search  []*Task
+	Retrain []*Task
+}
+
+// Tasks returns the tasks of a stage.
+func (p *Plan) Tasks(stage string) []*Task {
+	if stage == StageRetrain {
+		return p.Retrain
+	}
+	return p.Search
+}
+
+// All returns every task, searches first.
+func (p *Plan) All() []*Task { return append(slices.Clip(p.Search), p.Retrain...) }
+
+// Find returns the task of a stage with an id.
+func (p *Plan) Find(stage, id string) (*Task, error) {
+	if stage != StageSearch && stage != StageRetrain {
+		return nil, fmt.Errorf("stage %q is not one of search, retrain", stage)
+	}
+	for _, t := range p.Tasks(stage) {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("the grid has no %s task %q (see rdarts grid plan)", stage, id)
+}
+
+type member struct {
+	label string
+	apply func(*search.Config)
+}
+
+// members expands a grid method into its runs.
+func (f *File) members(method string) []member {
+	switch method {
+	case "r-darts-l2":
+		var ms []member
+		for _, wd := range f.L2Grid {
+			ms = append(ms, member{"wd" + num(wd), func(c *search.Config) { c.Method, c.WeightDecay = "darts", wd }})
+		}
+		return ms
+	case "r-darts-dp":
+		var ms []member
+		for _, dp := range f.DPGrid {
+			ms = append(ms, member{"dp" + num(dp), func(c *search.Config) { c.Method, c.DropPath, c.Cutout = "darts", dp, true }})
+		}
+		return ms
+	}
+	return []member{{"", func(c *search.Config) {
+		c.Method = method
+		if (method == "darts-es" || method == "darts-ada") && c.HessianEvery == 0 {
+			c.HessianEvery = DefaultHessianEvery
+		}
+	}}}
+}
+
+func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// IsRDARTS reports whether a method is a grid of searches with a selection.
+func IsRDARTS(method string) bool { return method == "r-darts-l2" || method == "r-darts-dp" }
+
+func id(parts ...string) string {
+	var keep []string
+	for _, p := range parts {
+		if p != "" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, "_")
+}
+
+// Plan expands the file into tasks and validates every search
+// configuration; an error names the task and the field.
+func (f *File) Plan() (*Plan, error) {
+	p := &Plan{File: f}
+	for _, sp := range f.Spaces {
+		for _, ds := range f.Datasets {
+			for _, m := range f.Methods {
+				var group [][]*Task // by seed index
+				group = make([][]*Task, len(f.Seeds))
+				for _, mem := range f.members(m) {
+					for si, seed := range f.Seeds {
+						c := f.Search
+						for _, o := range f.Overrides {
+							if (o.Space == "" || o.Space == sp) && (o.Dataset == "" || o.Dataset == ds) && (o.Method == "" || o.Method == m) {
+								if err := decodeOnto(&o.Set, &c, "overrides"); err != nil {
+									return nil, err
+								}
+							}
+						}
+						c.Space, c.Dataset, c.Seed, c.Data = sp, ds, seed, f.Data[ds]
+						mem.apply(&c)
+						t := &Task{ID: id(sp, ds, m, mem.label, fmt.Sprintf("seed%d", seed)), Stage: StageSearch,
+							Space: sp, Dataset: ds, Method: m, Member: mem.label, Seed: seed, Search: c, Data: f.Data[ds]}
+						t.Dir, t.Log = f.paths(StageSearch, t.ID)
+						if err := c.Validate(); err != nil {
+							return nil, fmt.Errorf("task %s: %v", t.ID, err)
+						}
+						p.Search = append(p.Search, t)
+						group[si] = append(group[si], t)
+					}
+				}
+				if !f.Retrain {
+					continue
+				}
+				for si, seed := range f.Seeds {
+					if f.RetrainMembers == "all" || !IsRDARTS(m) {
+						for _, s := range group[si] {
+							p.Retrain = append(p.Retrain, f.retrainTask(s.ID, s, []*Task{s}, seed))
+						}
+						continue
+					}
+					p.Retrain = append(p.Retrain, f.retrainTask(id(sp, ds, m, fmt.Sprintf("seed%d", seed)), group[si][0], group[si], seed))
+				}
+			}
+		}
+	}
+	return p, nil
+}
+
+func (f *File) retrainTask(taskID string, like *Task, from []*Task, seed uint64) *Task {
+	t := &Task{ID: taskID, Stage: StageRetrain, Space: like.Space, Dataset: like.Dataset, Method: like.Method,
+		Member: memberIfOne(from), Seed: seed, From: from, Data: like.Data, Train: f.Train}
+	t.Dir, t.Log = f.paths(StageRetrain, taskID)
+	return t
+}
+
+func (f *File) paths(stage, taskID string) (dir, log string) {
+	return filepath.Join(f.Out, stage, taskID), filepath.Join(f.Out, "logs", stage, taskID+".log")
+}
+
+func memberIfOne(from []*Task) string {
+	if len(from) == 1 {
+		return from[0].Member
+	}
+	return ""
+}

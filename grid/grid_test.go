@@ -1,0 +1,493 @@
+package grid
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+)
+
+const study = `
+out: out
+spaces: [s1, s2, s3, s4]
+datasets: [cifar10, cifar100, svhn]
+methods: [darts, darts-es, darts-ada, r-darts-l2, r-darts-dp, rs-ws]
+seeds: [1, 2, 3]
+data: {cifar10: /d/c10, cifar100: /d/c100, svhn: /d/svhn}
+search: {epochs: 50}
+retrain: true
+`
+
+func plan(t *testing.T, text string) *Plan {
+	t.Helper()
+	f, err := Parse([]byte(text), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestPlanCounts(t *testing.T) {
+	p := plan(t, study)
+	// 4 methods with one search each, R-DARTS(L2) and (DP) with 4 members.
+	if want := 4 * 3 * 3 * (4 + 4 + 4); len(p.Search) != want {
+		t.Errorf("%d search tasks, want %d", len(p.Search), want)
+	}
+	if want := 4 * 3 * 6 * 3; len(p.Retrain) != want {
+		t.Errorf("%d retrain tasks, want %d", len(p.Retrain), want)
+	}
+	all := plan(t, study+"retrain_members: all\n")
+	if len(all.Retrain) != len(all.Search) {
+		t.Errorf("retrain_members all: %d retrain tasks for %d searches", len(all.Retrain), len(all.Search))
+	}
+	seen := map[string]bool{}
+	for _, tk := range p.All() {
+		k := tk.Stage + "/" + tk.ID
+		if seen[k] {
+			t.Errorf("duplicate id %s", k)
+		}
+		seen[k] = true
+	}
+	none := plan(t, strings.Replace(study, "retrain: true", "retrain: false", 1))
+	if len(none.Retrain) != 0 {
+		t.Errorf("retrain false: %d retrain tasks", len(none.Retrain))
+	}
+}
+
+func TestMembersAndOverrides(t *testing.T) {
+	p := plan(t, `
+out: /o
+spaces: [s2]
+datasets: [svhn]
+methods: [darts, darts-es, r-darts-l2, r-darts-dp]
+seeds: [7]
+data: {svhn: /d}
+search: {epochs: 10, weight_decay: 0.0005}
+overrides:
+  - {method: darts, set: {epochs: 3}}
+  - {dataset: svhn, method: darts, set: {layers: 5}}
+retrain: true
+train: {epochs: "20", init_channels: "8"}
+`)
+	byID := map[string]*Task{}
+	for _, tk := range p.Search {
+		byID[tk.ID] = tk
+	}
+	d := byID["s2_svhn_darts_seed7"]
+	if d == nil || d.Search.Epochs != 3 || d.Search.Layers != 5 || d.Search.WeightDecay != 0.0005 || d.Search.Seed != 7 || d.Search.Data != "/d" {
+		t.Fatalf("darts task: %+v", d)
+	}
+	if d.Dir != "/o/search/s2_svhn_darts_seed7" {
+		t.Errorf("dir %s", d.Dir)
+	}
+	es := byID["s2_svhn_darts-es_seed7"]
+	if es.Search.Method != "darts-es" || es.Search.HessianEvery != DefaultHessianEvery || es.Search.Epochs != 10 {
+		t.Errorf("darts-es: %+v", es.Search)
+	}
+	if byID["s2_svhn_darts_seed7"].Search.HessianEvery != 0 {
+		t.Errorf("darts got hessian_every")
+	}
+	for _, wd := range DefaultL2Grid {
+		m := byID[fmt.Sprintf("s2_svhn_r-darts-l2_wd%s_seed7", num(wd))]
+		if m == nil || m.Search.Method != "darts" || m.Search.WeightDecay != wd || m.Search.DropPath != 0 {
+			t.Errorf("L2 member %g: %+v", wd, m)
+		}
+	}
+	for _, dp := range DefaultDPGrid {
+		m := byID[fmt.Sprintf("s2_svhn_r-darts-dp_dp%s_seed7", num(dp))]
+		if m == nil || m.Search.Method != "darts" || m.Search.DropPath != dp || !m.Search.Cutout || m.Search.WeightDecay != 0.0005 {
+			t.Errorf("DP member %g: %+v", dp, m)
+		}
+	}
+	// One retraining per (method, seed); R-DARTS chooses among its 4.
+	if len(p.Retrain) != 4 {
+		t.Fatalf("%d retrain tasks", len(p.Retrain))
+	}
+	r := p.Retrain[2]
+	if r.ID != "s2_svhn_r-darts-l2_seed7" || len(r.From) != 4 || r.Dir != "/o/retrain/s2_svhn_r-darts-l2_seed7" {
+		t.Errorf("R-DARTS retrain: %s from %d, %s", r.ID, len(r.From), r.Dir)
+	}
+	if r.Train["init-channels"] != "8" || r.Train["epochs"] != "20" {
+		t.Errorf("train flags %v", r.Train)
+	}
+}
+
+// Ids and folders do not depend on what else the grid holds or on the
+// order of its lists.
+func TestStableIDs(t *testing.T) {
+	small := plan(t, `
+out: /o
+spaces: [s2]
+datasets: [cifar10]
+methods: [darts, r-darts-dp]
+seeds: [1]
+data: {cifar10: /d}
+`)
+	big := plan(t, `
+out: /o
+spaces: [s3, s2]
+datasets: [svhn, cifar10]
+methods: [r-darts-dp, darts-ada, darts]
+seeds: [2, 1, 3]
+data: {cifar10: /d, svhn: /s}
+`)
+	dirs := map[string]string{}
+	for _, tk := range big.Search {
+		dirs[tk.ID] = tk.Dir
+	}
+	for _, tk := range small.Search {
+		if dirs[tk.ID] != tk.Dir {
+			t.Errorf("%s: folder %q in the bigger grid, %q in the small one", tk.ID, dirs[tk.ID], tk.Dir)
+		}
+	}
+}
+
+func TestStrictErrors(t *testing.T) {
+	base := map[string]string{
+		"out":      "out: o",
+		"spaces":   "spaces: [s2]",
+		"datasets": "datasets: [cifar10]",
+		"methods":  "methods: [darts]",
+		"seeds":    "seeds: [1]",
+		"data":     "data: {cifar10: /d}",
+	}
+	keys := []string{"out", "spaces", "datasets", "methods", "seeds", "data"}
+	file := func(change map[string]string, extra string) string {
+		var lines []string
+		for _, k := range keys {
+			v, ok := change[k]
+			if !ok {
+				v = base[k]
+			}
+			lines = append(lines, v)
+		}
+		return strings.Join(lines, "\n") + "\n" + extra
+	}
+	cases := []struct {
+		name   string
+		change map[string]string
+		extra  string
+		want   string
+	}{
+		{"unknown key", nil, "epochs: 3\n", "field epochs not found"},
+		{"unknown search key", nil, "search: {epoch: 3}\n", "search: line"},
+		{"bad search value", nil, "search: {epochs: many}\n", "search: line"},
+		{"grid-owned field", nil, "search: {seed: 3}\n", "search.seed: set by the grid's seeds list"},
+		{"bad method", map[string]string{"methods": "methods: [darts, pc-darts]"}, "", `methods: "pc-darts" is not one of`},
+		{"no data", map[string]string{"data": "data: {}"}, "", "data: no folder for dataset cifar10"},
+		{"data for unlisted", map[string]string{"data": "data: {cifar10: /d, svhn: /s}"}, "", "data.svhn: dataset svhn is not in datasets"},
+		{"no out", map[string]string{"out": ""}, "", "out: missing"},
+		{"no seeds", map[string]string{"seeds": "seeds: []"}, "", "seeds: missing or empty"},
+		{"dup seed", map[string]string{"seeds": "seeds: [1, 1]"}, "", "seeds: 1 is listed twice"},
+		{"dup space", map[string]string{"spaces": "spaces: [s2, s2]"}, "", `spaces: "s2" is listed twice`},
+		{"override selector", nil, "overrides: [{space: s9, set: {epochs: 1}}]\n", `overrides[0].space: "s9" is not in spaces`},
+		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "overrides[0].set: line"},
+		{"override no set", nil, "overrides: [{space: s2}]\n", "overrides[0].set: missing"},
+		{"retrain members", nil, "retrain: true\nretrain_members: best\n", `retrain_members: "best" is not one of`},
+		{"train without retrain", nil, "train: {epochs: 3}\n", "train: set but retrain is false"},
+		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "train.genotype: the grid sets --genotype itself"},
+		{"l2 grid", nil, "l2_grid: [-1]\n", "l2_grid: -1 must be ≥ 0"},
+		{"dp grid", nil, "dp_grid: [0.2, 1]\n", "dp_grid: 1 must be in [0, 1)"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(file(c.change, c.extra)), "/")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want it to contain %q", c.name, err, c.want)
+		}
+	}
+	// Values search.Config.Validate refuses name the task and the field.
+	f, err := Parse([]byte(file(nil, "search: {epochs: 0}\n")), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Plan(); err == nil || !strings.Contains(err.Error(), "task s2_cifar10_darts_seed1: epochs: must be at least 1") {
+		t.Errorf("epochs 0: %v", err)
+	}
+}
+
+func writeJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(v)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fake is a RunFunc that writes result.json (with a validation accuracy
+// per member) and records its calls; interruptAt makes its n-th call
+// write a checkpoint and cancel the grid run, as a kill would.
+type fake struct {
+	mu          sync.Mutex
+	calls       []string
+	interruptAt int
+	cancel      context.CancelFunc
+	failID      string
+	retrainFrom map[string]string // retrain id → selected search id
+}
+
+func (f *fake) run(ctx context.Context, t *Task, resume bool) error {
+	f.mu.Lock()
+	f.calls = append(f.calls, fmt.Sprintf("%s/%s resume=%v", t.Stage, t.ID, resume))
+	n := len(f.calls)
+	f.mu.Unlock()
+	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
+		return err
+	}
+	if n == f.interruptAt {
+		os.WriteFile(filepath.Join(t.Dir, CheckpointFile), []byte("ck"), 0o644)
+		f.cancel()
+		return errors.New("killed")
+	}
+	if t.ID == f.failID {
+		return errors.New("diverged")
+	}
+	acc := 50.0
+	if t.Member == "wd0.0027" {
+		acc = 60 // the best L2 member
+	}
+	if t.Stage == StageRetrain {
+		src, _, err := t.Selected()
+		if err != nil {
+			return err
+		}
+		f.mu.Lock()
+		f.retrainFrom[t.ID] = src.ID
+		f.mu.Unlock()
+	}
+	b, _ := json.Marshal(map[string]any{"valid_acc": acc, "genotype": "g"})
+	return os.WriteFile(filepath.Join(t.Dir, ResultFile), b, 0o644)
+}
+
+func (f *fake) count(prefix string) int {
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+const small = `
+out: out
+spaces: [s2]
+datasets: [cifar10]
+methods: [darts, r-darts-l2]
+seeds: [1, 2]
+data: {cifar10: /d}
+retrain: true
+`
+
+func TestLocalResume(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Parse([]byte(small), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := len(p.Search) + len(p.Retrain) // 10 searches, 4 retrainings
+	ctx, cancel := context.WithCancel(context.Background())
+	fk := &fake{interruptAt: 4, cancel: cancel, retrainFrom: map[string]string{}}
+	sum, err := Local{Workers: 1, Run: fk.run}.Execute(ctx, p)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("killed run: %v", err)
+	}
+	if sum.Ran != 3 {
+		t.Errorf("killed run finished %d tasks, want 3", sum.Ran)
+	}
+	killed := strings.TrimSuffix(fk.calls[3], " resume=false")
+	if _, failed := p.Search[3].Failed(); failed {
+		t.Errorf("an interrupted task was marked failed")
+	}
+
+	// The same command again: finishes the rest, repeats nothing finished,
+	// resumes the interrupted task.
+	fk2 := &fake{retrainFrom: map[string]string{}}
+	sum, err = Local{Workers: 3, Run: fk2.run}.Execute(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fk2.calls) != total-3 || sum.Skipped != 3 || sum.Ran != total-3 {
+		t.Errorf("second run: %d calls, %+v; want %d calls", len(fk2.calls), sum, total-3)
+	}
+	if !slices.Contains(fk2.calls, killed+" resume=true") {
+		t.Errorf("%s not resumed: %v", killed, fk2.calls)
+	}
+	for _, c := range fk.calls[:3] {
+		if fk2.count(strings.TrimSuffix(c, " resume=false")) > 0 {
+			t.Errorf("finished task repeated: %s", c)
+		}
+	}
+	for _, tk := range p.All() {
+		if !tk.Done() {
+			t.Errorf("%s %s not done", tk.Stage, tk.ID)
+		}
+	}
+	// Selection: the R-DARTS retraining takes the best member of its seed.
+	if got := fk2.retrainFrom["s2_cifar10_r-darts-l2_seed2"]; got != "s2_cifar10_r-darts-l2_wd0.0027_seed2" {
+		t.Errorf("selected %q", got)
+	}
+	if got := fk2.retrainFrom["s2_cifar10_darts_seed1"]; got != "s2_cifar10_darts_seed1" {
+		t.Errorf("darts retrain from %q", got)
+	}
+	col := p.Collect()
+	if len(col) != 4 || col[2].Selected == nil || col[2].Selected.Member != "wd0.0027" || col[2].ValidAcc != 60 || col[2].Retrain == nil {
+		t.Errorf("collect: %+v", col[2])
+	}
+
+	// A third run does nothing.
+	fk3 := &fake{retrainFrom: map[string]string{}}
+	if _, err := (Local{Workers: 2, Run: fk3.run}).Execute(context.Background(), p); err != nil || len(fk3.calls) != 0 {
+		t.Errorf("third run: %v, calls %v", err, fk3.calls)
+	}
+}
+
+func TestLocalFailureBlocksRetrain(t *testing.T) {
+	dir := t.TempDir()
+	f, _ := Parse([]byte(small), dir)
+	p, _ := f.Plan()
+	fk := &fake{failID: "s2_cifar10_r-darts-l2_wd0.0009_seed1", retrainFrom: map[string]string{}}
+	sum, err := Local{Workers: 2, Run: fk.run}.Execute(context.Background(), p)
+	if err == nil || sum.Failed != 1 || sum.Blocked != 1 {
+		t.Fatalf("summary %+v, err %v", sum, err)
+	}
+	if fk.count("retrain/s2_cifar10_r-darts-l2_seed1") != 0 {
+		t.Errorf("retrain ran without all its searches")
+	}
+	var failed *Task
+	for _, tk := range p.Search {
+		if tk.ID == fk.failID {
+			failed = tk
+		}
+	}
+	if msg, ok := failed.Failed(); !ok || !strings.Contains(msg, "diverged") {
+		t.Errorf("failed marker: %q %v", msg, ok)
+	}
+	st, _ := p.Status(context.Background(), nil)
+	states := map[string]string{}
+	for _, s := range st {
+		states[s.Task.Stage+"/"+s.Task.ID] = s.State
+	}
+	if states["search/"+fk.failID] != StateFailed || states["retrain/s2_cifar10_r-darts-l2_seed1"] != StateNotStarted || states["search/s2_cifar10_darts_seed1"] != StateDone {
+		t.Errorf("status %v", states)
+	}
+	// Fixed: the rerun runs the failed search and the blocked retraining only.
+	fk2 := &fake{retrainFrom: map[string]string{}}
+	if _, err := (Local{Workers: 2, Run: fk2.run}).Execute(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if len(fk2.calls) != 2 {
+		t.Errorf("rerun calls %v", fk2.calls)
+	}
+	if _, ok := failed.Failed(); ok {
+		t.Errorf("failed marker kept after success")
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Replace(small, "retrain: true", "search: {epochs: 4}", 1)
+	f, _ := Parse([]byte(text), dir)
+	p, _ := f.Plan()
+	tk := p.Search[0]
+	writeJSON(t, filepath.Join(tk.Dir, ConfigFile), tk.Search)
+	if err := tk.CheckConfig(); err != nil {
+		t.Fatal(err)
+	}
+	f2, _ := Parse([]byte(strings.Replace(text, "epochs: 4", "epochs: 5", 1)), dir)
+	p2, _ := f2.Plan()
+	err := Attempt(context.Background(), p2.Search[0], func(context.Context, *Task, bool) error { t.Error("ran"); return nil })
+	if err == nil || !strings.Contains(err.Error(), "epochs = 4 but the grid file now says 5") {
+		t.Errorf("changed budget: %v", err)
+	}
+}
+
+func TestSlurmSubmit(t *testing.T) {
+	dir := t.TempDir()
+	f, _ := Parse([]byte(small), dir)
+	f.Path = filepath.Join(dir, "grid.yaml")
+	p, _ := f.Plan()
+	// Finish one search: it is left out of the array.
+	writeJSON(t, filepath.Join(p.Search[1].Dir, ResultFile), map[string]any{"valid_acc": 1.0})
+	// A fake sbatch that records its arguments and answers job ids.
+	bin := filepath.Join(dir, "sbatch")
+	os.WriteFile(bin, []byte("#!/bin/sh\necho \"$@\" >> "+dir+"/sbatch.args\nn=$(wc -l < "+dir+"/sbatch.args)\necho \"$((100+n));cluster\"\n"), 0o755)
+	var out strings.Builder
+	s := Slurm{Binary: "/opt/rdarts", Global: []string{"--backend", "fast"}, Partition: "cpu", Time: "1:00:00", CPUsPerTask: 4, Mem: "8G",
+		MaxParallel: 5, Extra: []string{"--qos=long"}, Sbatch: bin}
+	jobs, err := s.Submit(context.Background(), p, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].JobID != "101" || jobs[1].JobID != "102" {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	args, _ := os.ReadFile(filepath.Join(dir, "sbatch.args"))
+	lines := strings.Split(strings.TrimSpace(string(args)), "\n")
+	if !strings.HasPrefix(lines[0], "--parsable "+jobs[0].Script) || !strings.HasPrefix(lines[1], "--parsable --dependency=afterok:101 "+jobs[1].Script) {
+		t.Errorf("sbatch calls %q", lines)
+	}
+	script, _ := os.ReadFile(jobs[0].Script)
+	for _, want := range []string{"#SBATCH --array=0,2-9%5\n", "#SBATCH --partition=cpu\n", "#SBATCH --time=1:00:00\n", "#SBATCH --cpus-per-task=4\n",
+		"#SBATCH --mem=8G\n", "#SBATCH --qos=long\n", "  s2_cifar10_r-darts-l2_wd0.0003_seed1\n",
+		`exec /opt/rdarts --threads "${SLURM_CPUS_PER_TASK:-1}" --backend fast grid task ` + f.Path + ` --stage search --id "${IDS[$SLURM_ARRAY_TASK_ID]}"`} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("script lacks %q:\n%s", want, script)
+		}
+	}
+	ids, _ := os.ReadFile(strings.TrimSuffix(jobs[0].Script, ".sh") + ".ids")
+	if strings.Fields(string(ids))[2] != p.Search[2].ID {
+		t.Errorf("ids file %q", ids)
+	}
+	recorded, err := p.Jobs()
+	if err != nil || len(recorded) != 2 {
+		t.Fatalf("jobs.jsonl: %v %v", recorded, err)
+	}
+	// Status from a fake queue.
+	q := func(_ context.Context, ids []string) (map[string]string, error) {
+		if !slices.Equal(ids, []string{"101", "102"}) {
+			t.Errorf("queried %v", ids)
+		}
+		return map[string]string{"101_0": "RUNNING", "101_2": "PENDING", "101_3": "TIMEOUT", "102_0": "PENDING"}, nil
+	}
+	st, err := p.Status(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{StateRunning, StateDone, StatePending, StateFailed, StateNotStarted}
+	for i, w := range want {
+		if st[i].State != w {
+			t.Errorf("task %d (%s): %s (%s), want %s", i, st[i].Task.ID, st[i].State, st[i].Detail, w)
+		}
+	}
+	if st[len(p.Search)].State != StatePending {
+		t.Errorf("retrain 0: %s", st[len(p.Search)].State)
+	}
+}
+
+func TestParseJobID(t *testing.T) {
+	for in, want := range map[string]string{"123\n": "123", "77;c1\n": "77", "sbatch: warning: x\n55\n": "55"} {
+		if got, err := parseJobID([]byte(in)); err != nil || got != want {
+			t.Errorf("%q: %q %v", in, got, err)
+		}
+	}
+	if _, err := parseJobID([]byte("sbatch: error: bad")); err == nil {
+		t.Error("no error for an error message")
+	}
+}
