@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/kernels/purego"
 	"github.com/rdarts/rdarts/tensor"
 )
 
 // backends are the implementations every op is checked with.
-var backends = []kernels.Backend{purego.Backend{}}
+var backends = []kernels.Backend{purego.Backend{}, fast.Backend{}}
 
 // input describes one argument of an op under test.
 type input struct {
