@@ -188,3 +188,70 @@ type ReLU struct{}
 
 // Forward implements Layer.
 func (ReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.ReLU(x) }
+
+// Correct counts the rows of N×K logits whose argmax (first maximum on
+// ties) is the label.
+func Correct(logits *tensor.Tensor, y []int32) int {
+	k, n := logits.Shape[1], 0
+	for i, label := range y {
+		row := logits.Data[i*k : (i+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == int(label) {
+			n++
+		}
+	}
+	return n
+}
+
+// Snapshot is a copy of a parameter set's values and batch-norm statistics,
+// for checkpoints.
+type Snapshot struct {
+	W      [][]float32
+	BNMean [][]float32
+	BNVar  [][]float32
+}
+
+// Snapshot copies the current values.
+func (p *Params) Snapshot() Snapshot {
+	var s Snapshot
+	for _, v := range p.Vars {
+		s.W = append(s.W, append([]float32(nil), v.Value.Data...))
+	}
+	for _, st := range p.BN {
+		s.BNMean = append(s.BNMean, append([]float32(nil), st.Mean...))
+		s.BNVar = append(s.BNVar, append([]float32(nil), st.Var...))
+	}
+	return s
+}
+
+// Restore loads a snapshot, checking that it was taken of a parameter set of
+// the same layout.
+func (p *Params) Restore(s Snapshot) error {
+	if len(s.W) != len(p.Vars) || len(s.BNMean) != len(p.BN) || len(s.BNVar) != len(p.BN) {
+		return fmt.Errorf("checkpoint holds %d weight tensors and %d batch norms, the network has %d and %d: was it made with another space, genotype, layers or channels?",
+			len(s.W), len(s.BNMean), len(p.Vars), len(p.BN))
+	}
+	for i, v := range p.Vars {
+		if len(s.W[i]) != v.Value.Len() {
+			return fmt.Errorf("checkpoint tensor %s has %d values, the network %d", p.Names[i], len(s.W[i]), v.Value.Len())
+		}
+	}
+	for i, st := range p.BN {
+		if len(s.BNMean[i]) != len(st.Mean) || len(s.BNVar[i]) != len(st.Var) {
+			return fmt.Errorf("checkpoint batch norm %s has %d channels, the network %d", p.BNNames[i], len(s.BNMean[i]), len(st.Mean))
+		}
+	}
+	for i, v := range p.Vars {
+		copy(v.Value.Data, s.W[i])
+	}
+	for i, st := range p.BN {
+		copy(st.Mean, s.BNMean[i])
+		copy(st.Var, s.BNVar[i])
+	}
+	return nil
+}

@@ -104,28 +104,10 @@ func (b *Bilevel) Pass(x Batch, wantW, wantA bool, dropPath float64, epoch, step
 	if wantW || wantA {
 		b.Tape.Backward(loss)
 	}
-	r := Result{Loss: float64(loss.Value.Data[0]), Correct: correct(logits.Value, x.Y), N: len(x.Y)}
+	r := Result{Loss: float64(loss.Value.Data[0]), Correct: nn.Correct(logits.Value, x.Y), N: len(x.Y)}
 	b.Tape.Reset()
 	b.Tape.NoGrad = false
 	return r
-}
-
-// correct counts argmax hits (first maximum wins).
-func correct(logits *tensor.Tensor, y []int32) int {
-	k, n := logits.Shape[1], 0
-	for i, label := range y {
-		row := logits.Data[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		if best == int(label) {
-			n++
-		}
-	}
-	return n
 }
 
 func (b *Bilevel) zeroA() {
@@ -270,7 +252,7 @@ func (b *Bilevel) Evaluate(x Batch, discrete bool, epoch, step int) Result {
 	b.ctx.Train, b.ctx.DropPath = false, 0
 	logits := b.Net.Forward(&b.ctx, b.Tape.Const(x.X), discrete)
 	loss := b.Tape.CrossEntropy(logits, x.Y)
-	r := Result{Loss: float64(loss.Value.Data[0]), Correct: correct(logits.Value, x.Y), N: len(x.Y)}
+	r := Result{Loss: float64(loss.Value.Data[0]), Correct: nn.Correct(logits.Value, x.Y), N: len(x.Y)}
 	b.Tape.Reset()
 	b.Tape.NoGrad = false
 	return r

@@ -71,10 +71,11 @@ type ADAConfig struct {
 }
 
 // Defaults are the paper's full-scale settings (spec §2): 50 epochs, 8
-// cells, 16 channels, batch 64, second order, as the reference's scripts.
+// cells, 16 channels, batch 64, second order, as the reference's scripts;
+// the dataset defaults to the one every installation has, Fashion-MNIST.
 func Defaults() Config {
 	return Config{
-		Space: "s2", Dataset: "cifar10", Method: "darts", Order: 2, Epochs: 50, Layers: 8, Channels: 16,
+		Space: "s2", Dataset: "fashion-mnist", Method: "darts", Order: 2, Epochs: 50, Layers: 8, Channels: 16,
 		BatchSize: 64, LR: 0.025, LRMin: 0.001, Momentum: 0.9, WeightDecay: 3e-4,
 		ArchLR: 3e-4, ArchWeightDecay: 1e-3, GradClip: 5, Seed: 1,
 		ES:      ESConfig{Window: 5, Delta: 4, Factor: 1.3, StartEpoch: 10},

@@ -14,6 +14,7 @@ import (
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/optim"
 	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/supernet"
@@ -147,25 +148,11 @@ func (r *Runner) Start(resume bool) error {
 // rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history,
 // dropping lines a killed run wrote after its last checkpoint.
 func (r *Runner) rewriteMetrics() error {
-	var buf []byte
-	for _, m := range r.state.History {
-		line, _ := json.Marshal(m)
-		buf = append(append(buf, line...), '\n')
-	}
-	return WriteAtomic(filepath.Join(r.Dir, metricsFile), buf)
+	return runfolder.WriteJSONL(filepath.Join(r.Dir, metricsFile), r.state.History)
 }
 
 func (r *Runner) appendMetrics(m Metrics) error {
-	f, err := os.OpenFile(filepath.Join(r.Dir, metricsFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	line, _ := json.Marshal(m)
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return runfolder.AppendJSONL(filepath.Join(r.Dir, metricsFile), m)
 }
 
 // checkpoint saves the current state.
@@ -239,13 +226,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				return err
 			}
 			s := &r.state.Sums
-			s.Loss += res.Loss * float64(res.N)
-			s.Correct += res.Correct
-			s.N += res.N
-			s.Seconds += time.Since(start).Seconds()
+			s.Add(res.Loss, res.Correct, res.N, time.Since(start).Seconds())
 			r.state.Step++
 			if r.Progress != nil {
-				r.Progress.Step(r.state.Step, s.Loss/float64(s.N), 100*float64(s.Correct)/float64(s.N))
+				r.Progress.Step(r.state.Step, s.MeanLoss(), s.Accuracy())
 			}
 		}
 		tr.Close()
@@ -334,7 +318,7 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 	last := epoch == r.Cfg.Epochs-1
 	m := Metrics{Epoch: epoch, Iteration: r.state.ADA.Increases, LR: lr, WeightDecay: r.b.SGD.WeightDecay, DropPath: dp}
 	s := r.state.Sums
-	m.TrainLoss, m.TrainAcc = s.Loss/float64(s.N), 100*float64(s.Correct)/float64(s.N)
+	m.TrainLoss, m.TrainAcc = s.MeanLoss(), s.Accuracy()
 	if k := r.Cfg.HessianEvery; k > 0 && (epoch%k == 0 || last) && !r.b.Discrete {
 		// The batch of the epoch's last α step, as the reference.
 		var vb data.Batch
@@ -372,7 +356,7 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 		sel := r.selectRandomWS()
 		r.state.Result = &sel
 	}
-	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, Sums{}
+	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, runfolder.Sums{}
 	if last {
 		r.state.Done = true
 	}

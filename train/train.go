@@ -16,6 +16,7 @@ import (
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/optim"
 	"github.com/rdarts/rdarts/space"
@@ -235,28 +236,13 @@ func (r *Runner) Start(resume bool) error {
 	return r.rewriteMetrics()
 }
 
-// rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history,
-// dropping lines a killed run wrote after its last checkpoint.
+// rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history.
 func (r *Runner) rewriteMetrics() error {
-	var buf []byte
-	for _, m := range r.state.History {
-		line, _ := json.Marshal(m)
-		buf = append(append(buf, line...), '\n')
-	}
-	return atomicfile.Write(filepath.Join(r.Dir, metricsFile), buf)
+	return runfolder.WriteJSONL(filepath.Join(r.Dir, metricsFile), r.state.History)
 }
 
 func (r *Runner) appendMetrics(m Metrics) error {
-	f, err := os.OpenFile(filepath.Join(r.Dir, metricsFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	line, _ := json.Marshal(m)
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return runfolder.AppendJSONL(filepath.Join(r.Dir, metricsFile), m)
 }
 
 // LR is the learning rate epoch e trains with: the cosine schedule from LR
@@ -292,24 +278,6 @@ func objective(c *nn.Ctx, net *supernet.EvalNetwork, x *autograd.Var, y []int32,
 	return loss, logits
 }
 
-// correct counts argmax hits (first maximum wins).
-func correct(logits *tensor.Tensor, y []int32) int {
-	k, n := logits.Shape[1], 0
-	for i, label := range y {
-		row := logits.Data[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		if best == int(label) {
-			n++
-		}
-	}
-	return n
-}
-
 func toVar(t *autograd.Tape, b *data.Batch) *autograd.Var {
 	return t.Const(tensor.From(b.X, b.N, b.C, b.H, b.W))
 }
@@ -322,7 +290,7 @@ func (r *Runner) step(b *data.Batch, lr, dropPath float64, epoch, step int) (los
 	r.reseed(epoch, step, rngTrain)
 	r.ctx.Train, r.ctx.DropPath = true, dropPath
 	l, logits := objective(&r.ctx, r.net, toVar(r.tape, b), b.Y, r.Cfg.AuxWeight)
-	loss, hits = float64(l.Value.Data[0]), correct(logits.Value, b.Y)
+	loss, hits = float64(l.Value.Data[0]), nn.Correct(logits.Value, b.Y)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		r.tape.Reset()
 		return loss, hits
@@ -353,7 +321,7 @@ func (r *Runner) evaluate(epoch int) (loss, acc float64) {
 		r.tape.Reset()
 		logits, _ := r.net.Forward(&r.ctx, toVar(r.tape, b))
 		l += float64(r.tape.CrossEntropy(logits, b.Y).Value.Data[0]) * float64(b.N)
-		c += correct(logits.Value, b.Y)
+		c += nn.Correct(logits.Value, b.Y)
 		n += b.N
 	}
 	r.tape.Reset()
@@ -389,13 +357,10 @@ func (r *Runner) Run(ctx context.Context) error {
 				return err
 			}
 			s := &r.state.Sums
-			s.Loss += loss * float64(b.N)
-			s.Correct += hits
-			s.N += b.N
-			s.Seconds += time.Since(start).Seconds()
+			s.Add(loss, hits, b.N, time.Since(start).Seconds())
 			r.state.Step++
 			if r.Progress != nil {
-				r.Progress.Step(r.state.Step, s.Loss/float64(s.N), 100*float64(s.Correct)/float64(s.N))
+				r.Progress.Step(r.state.Step, s.MeanLoss(), s.Accuracy())
 			}
 		}
 		it.Close()
@@ -436,11 +401,11 @@ func (r *Runner) checkFinite(loss float64, epoch, step int) error {
 func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 	start := time.Now()
 	s := r.state.Sums
-	m := Metrics{Epoch: epoch, LR: lr, DropPath: dp, TrainLoss: s.Loss / float64(s.N), TrainAcc: 100 * float64(s.Correct) / float64(s.N)}
+	m := Metrics{Epoch: epoch, LR: lr, DropPath: dp, TrainLoss: s.MeanLoss(), TrainAcc: s.Accuracy()}
 	m.TestLoss, m.TestAcc = r.evaluate(epoch)
 	m.Seconds = s.Seconds + time.Since(start).Seconds()
 	r.state.History = append(r.state.History, m)
-	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, Sums{}
+	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, runfolder.Sums{}
 	r.state.Done = r.state.Epoch >= r.Cfg.Epochs
 	if err := r.checkpoint(); err != nil {
 		return err

@@ -272,7 +272,7 @@ func sameState(t *testing.T, a, b string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(sa.W, sb.W) || !reflect.DeepEqual(sa.BNMean, sb.BNMean) || !reflect.DeepEqual(sa.BNVar, sb.BNVar) || !reflect.DeepEqual(sa.SGD, sb.SGD) {
+	if !reflect.DeepEqual(sa.Net, sb.Net) || !reflect.DeepEqual(sa.SGD, sb.SGD) {
 		t.Errorf("final weights, batch-norm statistics or momentum differ between %s and %s", a, b)
 	}
 }

@@ -91,7 +91,12 @@ func run(args []string) int {
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := root.ExecuteContext(ctx)
+	return exitCode(g, root.ExecuteContext(ctx))
+}
+
+// exitCode prints err once and maps it to the exit status: 0 ok, 1 an error
+// of the world (files, data, divergence), 2 a usage error, 130 interrupted.
+func exitCode(g *globals, err error) int {
 	switch {
 	case err == nil:
 		return 0

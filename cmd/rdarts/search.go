@@ -90,24 +90,32 @@ supplies any field, flags given on the command line override it.`,
 // the user gave, so the command line wins.
 func loadConfig(path string, given *pflag.FlagSet) (search.Config, error) {
 	c := search.Defaults()
+	err := decodeConfig(path, given, &c, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &c) })
+	return c, err
+}
+
+// decodeConfig decodes a YAML or JSON file strictly into dst (already
+// holding the defaults), then sets again every flag given on the command
+// line through bind, which binds the same flags to dst.
+func decodeConfig(path string, given *pflag.FlagSet, dst any, bind func(*pflag.FlagSet)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, usageErr("--config: %v", err)
+		return usageErr("--config: %v", err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return c, usageErr("--config %s: %v", path, err)
+	if err := dec.Decode(dst); err != nil {
+		return usageErr("--config %s: %v", path, err)
 	}
 	replay := pflag.NewFlagSet("replay", pflag.ContinueOnError)
-	bindSearchFlags(replay, &c)
+	bind(replay)
 	var ferr error
 	given.Visit(func(f *pflag.Flag) {
 		if replay.Lookup(f.Name) != nil && ferr == nil {
 			ferr = replay.Set(f.Name, f.Value.String())
 		}
 	})
-	return c, ferr
+	return ferr
 }
 
 // resolveData fills in the default data folder of a dataset.
@@ -139,12 +147,12 @@ func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
 			return fmt.Errorf("--resume: %s/config.json: %w", o.out, err)
 		}
 	}
+	if err := cfg.Validate(); err != nil {
+		return usageErr("--%v", err)
+	}
 	cfg.Data = resolveData(cfg.Dataset, cfg.Data)
 	if cfg.Data == "" {
 		return usageErr("--data: dataset %s needs the folder holding its files", cfg.Dataset)
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageErr("--%v", err)
 	}
 	r, err := search.NewRunner(cfg, o.out, k, log)
 	if err != nil {

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/parallel"
@@ -93,28 +90,11 @@ JSON) supplies any field; flags given on the command line override it.`,
 	return cmd
 }
 
-// loadTrainConfig reads a config file over the defaults, then replays the
-// flags the user gave, so the command line wins.
+// loadTrainConfig reads a config file over the defaults; flags win.
 func loadTrainConfig(path string, given *pflag.FlagSet) (train.Config, error) {
 	c := train.Defaults()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return c, usageErr("--config: %v", err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
-		return c, usageErr("--config %s: %v", path, err)
-	}
-	replay := pflag.NewFlagSet("replay", pflag.ContinueOnError)
-	bindTrainFlags(replay, &c, true)
-	var ferr error
-	given.Visit(func(f *pflag.Flag) {
-		if replay.Lookup(f.Name) != nil && ferr == nil {
-			ferr = replay.Set(f.Name, f.Value.String())
-		}
-	})
-	return c, ferr
+	err := decodeConfig(path, given, &c, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &c, true) })
+	return c, err
 }
 
 // trainInterrupted lets run() give an interrupted training the exit status
