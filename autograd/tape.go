@@ -27,6 +27,9 @@ type Var struct {
 	Requires bool
 	leaf     bool
 	back     func()
+	// donated marks a gradient buffer handed on to an input (passGrad):
+	// it lives on as that input's gradient and must not be freed.
+	donated bool
 }
 
 // Leaf wraps a tensor as a graph input. With requires set it gets a gradient
@@ -153,6 +156,7 @@ func (t *Tape) accum(v *Var, a float32, src []float32) {
 func (t *Tape) passGrad(x, y *Var, mayAlias bool) bool {
 	if mayAlias && x.Grad == nil && !x.leaf {
 		x.Grad = y.Grad
+		y.donated = true
 		return true
 	}
 	t.accum(x, 1, y.Grad.Data)
@@ -187,8 +191,16 @@ func (t *Tape) BackwardFrom(y *Var, dy []float32) {
 	}
 	t.accum(y, 1, dy)
 	for i := len(t.nodes) - 1; i >= 0; i-- {
-		if n := t.nodes[i]; n.Grad != nil {
-			n.back()
+		n := t.nodes[i]
+		if n.Grad == nil {
+			continue
+		}
+		n.back()
+		// Nothing reads n's gradient again: recycle it for the gradients
+		// still to come, which roughly halves a step's peak memory.
+		if !n.donated && n != y {
+			t.arena.Put(n.Grad.Data)
+			n.Grad = nil
 		}
 	}
 }

@@ -8,14 +8,31 @@ package tensor
 type Arena struct {
 	free map[int][][]float32
 	used [][]float32
+	// early holds buffers given back before Release (Put); they are still
+	// on the used list, so Get hands them out again without recording them.
+	early map[int][][]float32
 }
 
 // NewArena returns an empty arena.
-func NewArena() *Arena { return &Arena{free: map[int][][]float32{}} }
+func NewArena() *Arena {
+	return &Arena{free: map[int][][]float32{}, early: map[int][][]float32{}}
+}
+
+// Put gives a buffer obtained from Get back before Release, so a later Get
+// can reuse it: the tape frees each gradient once it has been propagated.
+// The buffer must not be used afterwards.
+func (a *Arena) Put(buf []float32) {
+	a.early[len(buf)] = append(a.early[len(buf)], buf)
+}
 
 // Get returns a tensor whose contents are undefined; the caller overwrites it.
 func (a *Arena) Get(shape ...int) *Tensor {
 	n := Numel(shape)
+	if l := a.early[n]; len(l) > 0 {
+		buf := l[len(l)-1]
+		a.early[n] = l[:len(l)-1]
+		return &Tensor{Shape: append([]int(nil), shape...), Data: buf}
+	}
 	var buf []float32
 	if l := a.free[n]; len(l) > 0 {
 		buf = l[len(l)-1]
@@ -42,6 +59,7 @@ func (a *Arena) Release() {
 	}
 	clear(a.used)
 	a.used = a.used[:0]
+	clear(a.early)
 }
 
 // Bytes reports the memory held by the arena (free and in use).
