@@ -32,15 +32,17 @@ func (t *Tape) ReLU(x *Var) *Var {
 		parallel.For(len(xs), grain, func(_, lo, hi int) {
 			// Branch-free: the sign of x is random, so a branch mispredicts
 			// half the time. y ≥ 0, and y's bits are 0 exactly when x ≤ 0.
-			for i := lo; i < hi; i++ {
-				b := math.Float32bits(ys[i])
-				m := uint32(int32(b|-b) >> 31)
-				g := math.Float32frombits(math.Float32bits(dy[i]) & m)
-				if fresh {
-					dx[i] = g
-				} else {
-					dx[i] += g
+			y, g, d := ys[lo:hi], dy[lo:hi], dx[lo:hi]
+			if fresh {
+				for i, v := range y {
+					b := math.Float32bits(v)
+					d[i] = math.Float32frombits(math.Float32bits(g[i]) & uint32(int32(b|-b)>>31))
 				}
+				return
+			}
+			for i, v := range y {
+				b := math.Float32bits(v)
+				d[i] += math.Float32frombits(math.Float32bits(g[i]) & uint32(int32(b|-b)>>31))
 			}
 		})
 	})
