@@ -53,25 +53,30 @@ func (t *Tape) ReLU(x *Var) *Var {
 // active set (see Kinks).
 func (t *Tape) maskedReLU(x *Var, mask []uint64) *Var {
 	y := t.out(t.arena.Get(x.Shape()...), x)
-	on := func(i int) bool { return mask[i/64]&(1<<(i%64)) != 0 }
-	for i, v := range x.Value.Data {
-		y.Value.Data[i] = 0
-		if on(i) {
-			y.Value.Data[i] = v
-		}
+	// apply writes (or adds) src where the mask bit is set, 0 elsewhere;
+	// chunks are multiples of 64 so each worker owns whole mask words.
+	apply := func(dst, src []float32, add bool) {
+		parallel.For(len(mask), grain/64, func(_, lo, hi int) {
+			for w := lo; w < hi; w++ {
+				bits := mask[w]
+				end := min(64*w+64, len(src))
+				for i := 64 * w; i < end; i++ {
+					m := -uint32(bits & 1) // all ones if set
+					bits >>= 1
+					g := math.Float32frombits(math.Float32bits(src[i]) & m)
+					if add {
+						dst[i] += g
+					} else {
+						dst[i] = g
+					}
+				}
+			}
+		})
 	}
+	apply(y.Value.Data, x.Value.Data, false)
 	t.record(y, func() {
 		dx, fresh := t.gradBuf(x)
-		for i, g := range y.Grad.Data {
-			if !on(i) {
-				g = 0
-			}
-			if fresh {
-				dx[i] = g
-			} else {
-				dx[i] += g
-			}
-		}
+		apply(dx, y.Grad.Data, !fresh)
 	})
 	return y
 }

@@ -37,6 +37,11 @@ type Options struct {
 	// Seed picks the random start vector; zero is a valid seed. The same
 	// seed and operator give the same result, bit for bit.
 	Seed uint64
+	// Forward uses forward differences, (g(α+h·v̂) − g(α))/h·‖v‖: one
+	// gradient per product instead of two, with g(α) computed once first.
+	// The error grows from O(h²) to O(h), which is far below 1 % at the
+	// default step for the smooth (kink-frozen) losses rdarts hands in.
+	Forward bool
 }
 
 // Default option values, used where an Options field is zero.
@@ -70,9 +75,54 @@ func DominantEigenvalue(g GradFunc, alpha []float64, opt Options) (Result, error
 		evals++
 		return g(a, grad)
 	}
-	res, err := DominantEigenvalueHVP(FiniteDiffHVP(counted, alpha, opt.Eps), len(alpha), opt)
+	hvp := FiniteDiffHVP(counted, alpha, opt.Eps)
+	if opt.Forward {
+		var err error
+		if hvp, err = ForwardDiffHVP(counted, alpha, opt.Eps); err != nil {
+			return Result{GradEvals: evals}, err
+		}
+	}
+	res, err := DominantEigenvalueHVP(hvp, len(alpha), opt)
 	res.GradEvals = evals
 	return res, err
+}
+
+// ForwardDiffHVP is FiniteDiffHVP with forward differences: it evaluates
+// g(alpha) once, now, then one gradient per product.
+func ForwardDiffHVP(g GradFunc, alpha []float64, eps float64) (HVP, error) {
+	if eps <= 0 {
+		eps = DefaultEps
+	}
+	n := len(alpha)
+	base := append([]float64(nil), alpha...)
+	g0 := make([]float64, n)
+	if err := g(base, g0); err != nil {
+		return nil, err
+	}
+	h := eps * math.Max(1, floats.Norm(base, 2))
+	ap, gp := make([]float64, n), make([]float64, n)
+	return func(v, out []float64) error {
+		if len(v) != n || len(out) != n {
+			panic(fmt.Sprintf("hessian: HVP: len(v) %d, len(out) %d, want %d", len(v), len(out), n))
+		}
+		nv := floats.Norm(v, 2)
+		if nv == 0 {
+			clear(out)
+			return nil
+		}
+		step := h / nv
+		for i := range ap {
+			ap[i] = base[i] + step*v[i]
+		}
+		if err := g(ap, gp); err != nil {
+			return err
+		}
+		scale := nv / h
+		for i := range out {
+			out[i] = (gp[i] - g0[i]) * scale
+		}
+		return nil
+	}, nil
 }
 
 // FiniteDiffHVP returns the central-difference Hessian-vector product of f at

@@ -230,24 +230,31 @@ func TestNonQuadraticFloat32Gradient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := DominantEigenvalue(f.grad, alpha, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel := math.Abs(res.Value-spec[0]) / math.Abs(spec[0])
-		t.Logf("n=%d: analytic λmax %.6f (λmin %.4f), Exact+Spectrum %.6f, Lanczos %.6f (rel %.2g, converged %v) with %d vs %d gradient evaluations",
-			n, truth[0], truth[n-1], spec[0], res.Value, rel, res.Converged, res.GradEvals, exactEvals)
-		if math.Abs(truth[n-1]) <= math.Abs(truth[0]) {
-			t.Fatalf("n=%d: test setup: the largest eigenvalue is also the largest in magnitude", n)
-		}
-		if rel > 1e-2 || !res.Converged {
-			t.Errorf("n=%d: Lanczos %.6g vs Exact+Spectrum %.6g: rel %.3g (converged %v)", n, res.Value, spec[0], rel, res.Converged)
-		}
-		if math.Abs(res.Value-truth[0]) > 1e-3*math.Abs(truth[0]) {
-			t.Errorf("n=%d: Lanczos %.6g vs analytic %.6g", n, res.Value, truth[0])
-		}
-		if n == 224 && 10*res.GradEvals > exactEvals {
-			t.Errorf("n=224: Lanczos used %d gradient evaluations, not 10× fewer than Exact's %d", res.GradEvals, exactEvals)
+		for _, forward := range []bool{false, true} {
+			res, err := DominantEigenvalue(f.grad, alpha, Options{Forward: forward, Tol: 1e-3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := math.Abs(res.Value-spec[0]) / math.Abs(spec[0])
+			t.Logf("forward differences %v:", forward)
+			t.Logf("n=%d: analytic λmax %.6f (λmin %.4f), Exact+Spectrum %.6f, Lanczos %.6f (rel %.2g, converged %v) with %d vs %d gradient evaluations",
+				n, truth[0], truth[n-1], spec[0], res.Value, rel, res.Converged, res.GradEvals, exactEvals)
+			if math.Abs(truth[n-1]) <= math.Abs(truth[0]) {
+				t.Fatalf("n=%d: test setup: the largest eigenvalue is also the largest in magnitude", n)
+			}
+			if rel > 1e-2 || !res.Converged {
+				t.Errorf("n=%d: Lanczos %.6g vs Exact+Spectrum %.6g: rel %.3g (converged %v)", n, res.Value, spec[0], rel, res.Converged)
+			}
+			tol := 1e-3 // central differences: O(h²)
+			if forward {
+				tol = 5e-3 // O(h)
+			}
+			if math.Abs(res.Value-truth[0]) > tol*math.Abs(truth[0]) {
+				t.Errorf("n=%d: Lanczos %.6g vs analytic %.6g", n, res.Value, truth[0])
+			}
+			if n == 224 && 10*res.GradEvals > exactEvals {
+				t.Errorf("n=224: Lanczos used %d gradient evaluations, not 10× fewer than Exact's %d", res.GradEvals, exactEvals)
+			}
 		}
 	}
 }
