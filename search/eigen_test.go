@@ -2,7 +2,9 @@ package search
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
@@ -22,6 +24,10 @@ func TestHessianFastVsExact(t *testing.T) {
 	ms, err := ReadMetrics(dir, true)
 	if err != nil {
 		t.Fatal(err)
+	}
+	eig, err := os.ReadFile(filepath.Join(dir, "eigen.jsonl"))
+	if err != nil || strings.Count(string(eig), "\n") != cfg.Epochs || !strings.Contains(string(eig), `"ev":`) {
+		t.Errorf("eigen.jsonl: %q, %v", eig, err)
 	}
 	for _, epoch := range []int{0, 1} {
 		r, err := OpenRun(dir, epoch, fast.Backend{}, nil)

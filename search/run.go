@@ -73,6 +73,7 @@ type Runner struct {
 const (
 	stateFile   = "checkpoint.gob"
 	metricsFile = "metrics.jsonl"
+	eigenFile   = "eigen.jsonl"
 )
 
 // NewRunner loads the data and builds the network for cfg in run folder dir.
@@ -147,8 +148,29 @@ func (r *Runner) Start(resume bool) error {
 
 // rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history,
 // dropping lines a killed run wrote after its last checkpoint.
+// eigen.jsonl follows the same rule.
 func (r *Runner) rewriteMetrics() error {
+	var eig []EigenRecord
+	for _, m := range r.state.History {
+		if m.Eigen != nil {
+			eig = append(eig, eigenRecord(m))
+		}
+	}
+	if err := runfolder.WriteJSONL(filepath.Join(r.Dir, eigenFile), eig); err != nil {
+		return err
+	}
 	return runfolder.WriteJSONL(filepath.Join(r.Dir, metricsFile), r.state.History)
+}
+
+// EigenRecord is a line of eigen.jsonl: one eigen-analysis.
+type EigenRecord struct {
+	Epoch     int `json:"epoch"`
+	Iteration int `json:"iteration"`
+	Eigen
+}
+
+func eigenRecord(m Metrics) EigenRecord {
+	return EigenRecord{Epoch: m.Epoch, Iteration: m.Iteration, Eigen: *m.Eigen}
 }
 
 func (r *Runner) appendMetrics(m Metrics) error {
@@ -328,6 +350,9 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 			return fmt.Errorf("epoch %d: eigenvalue: %w", epoch, err)
 		}
 		m.EV, m.Eigen = &eig.Value, &eig
+		if err := runfolder.AppendJSONL(filepath.Join(r.Dir, eigenFile), eigenRecord(m)); err != nil {
+			return err
+		}
 	}
 	m.ValidLoss, m.ValidAcc = r.validate(epoch)
 	m.Genotype = r.b.Net.Genotype().String()
