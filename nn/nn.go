@@ -26,14 +26,36 @@ type Ctx struct {
 	// Smooth replaces every ReLU by softplus(β=Smooth) when > 0: tests use
 	// it to make a whole network smooth enough for finite differences.
 	Smooth float32
+
+	relu map[*autograd.Var]*autograd.Var
 }
 
 // ReLU applies the network's activation: ReLU, or softplus with Smooth.
+// Within one pass (see Begin) the activation of a value is computed once
+// and shared: in the DARTS space four ops of every edge start with ReLU of
+// the same input.
 func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
-	if c.Smooth > 0 {
-		return c.T.Softplus(x, c.Smooth)
+	if y, ok := c.relu[x]; ok {
+		return y
 	}
-	return c.T.ReLU(x)
+	var y *autograd.Var
+	if c.Smooth > 0 {
+		y = c.T.Softplus(x, c.Smooth)
+	} else {
+		y = c.T.ReLU(x)
+	}
+	if c.relu != nil {
+		c.relu[x] = y
+	}
+	return y
+}
+
+// Begin starts a forward pass: values of an earlier pass are forgotten.
+func (c *Ctx) Begin() {
+	if c.relu == nil {
+		c.relu = map[*autograd.Var]*autograd.Var{}
+	}
+	clear(c.relu)
 }
 
 // DropMask draws a per-sample drop-path mask: 0 with probability p, else

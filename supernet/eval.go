@@ -140,6 +140,7 @@ func cloneGenotype(g space.Genotype) space.Genotype {
 // enabled, the auxiliary logits (nil otherwise). The training loss is
 // CE(logits) + 0.4·CE(aux) (spec §9).
 func (n *EvalNetwork) Forward(c *nn.Ctx, x *autograd.Var) (logits, aux *autograd.Var) {
+	c.Begin()
 	s0 := n.stem.Forward(c, x)
 	s1 := s0
 	for i, cell := range n.cells {

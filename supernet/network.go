@@ -152,6 +152,7 @@ func (n *Network) Alphas() []*autograd.Var {
 // evaluation) and ops with weight 0 are not computed at all; otherwise the
 // weights are softmax(α) row-wise.
 func (n *Network) Forward(c *nn.Ctx, x *autograd.Var, discrete bool) *autograd.Var {
+	c.Begin()
 	wn, wr := n.AlphaNormal, n.AlphaReduce
 	if !discrete {
 		wn = c.T.Softmax(wn)
