@@ -121,16 +121,33 @@ func axpy(dst []float32, a float32, src []float32) {
 	})
 }
 
+// dotBlocks is Σ a·b: four float32 lanes within blocks of 256, blocks
+// added in float64. The α gradient feeds finite differences, so a long
+// float32 sum (relative error growing with the length) would not do.
+func dotBlocks(a, b []float32) float64 {
+	var s float64
+	for lo := 0; lo < len(a); lo += 256 {
+		x, y := a[lo:min(lo+256, len(a))], b[lo:min(lo+256, len(a))]
+		var s0, s1, s2, s3 float32
+		i := 0
+		for ; i+4 <= len(x); i += 4 {
+			s0 += x[i] * y[i]
+			s1 += x[i+1] * y[i+1]
+			s2 += x[i+2] * y[i+2]
+			s3 += x[i+3] * y[i+3]
+		}
+		for ; i < len(x); i++ {
+			s0 += x[i] * y[i]
+		}
+		s += float64(s0) + float64(s1) + float64(s2) + float64(s3)
+	}
+	return s
+}
+
 // dot is Σ a·b accumulated in float64 in a fixed order.
 func dot(a, b []float32) float64 {
 	parts := make([]float64, parallel.Chunks(len(a), grain))
-	parallel.For(len(a), grain, func(c, lo, hi int) {
-		var s float64
-		for i := lo; i < hi; i++ {
-			s += float64(a[i]) * float64(b[i])
-		}
-		parts[c] = s
-	})
+	parallel.For(len(a), grain, func(c, lo, hi int) { parts[c] = dotBlocks(a[lo:hi], b[lo:hi]) })
 	var s float64
 	for _, p := range parts {
 		s += p
@@ -183,11 +200,35 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 			if x == nil {
 				continue
 			}
-			if w.Requires {
-				t.grad(w)[off+k] += float32(dot(dy, x.Value.Data))
+			if !x.Requires {
+				if w.Requires {
+					t.grad(w)[off+k] += float32(dot(dy, x.Value.Data))
+				}
+				continue
 			}
-			if x.Requires {
-				t.accum(x, ws[k], dy)
+			// One pass: ∂/∂w_k = Σ dy·x and dx (+)= w_k·dy.
+			dx, fresh := t.gradBuf(x)
+			xv, a := x.Value.Data, ws[k]
+			parts := make([]float64, parallel.Chunks(len(dy), grain))
+			parallel.For(len(dy), grain, func(c, lo, hi int) {
+				g, v, d := dy[lo:hi], xv[lo:hi], dx[lo:hi]
+				parts[c] = dotBlocks(g, v)
+				if fresh {
+					for i := range d {
+						d[i] = a * g[i]
+					}
+				} else {
+					for i := range d {
+						d[i] += a * g[i]
+					}
+				}
+			})
+			if w.Requires {
+				var s float64
+				for _, p := range parts {
+					s += p
+				}
+				t.grad(w)[off+k] += float32(s)
 			}
 		}
 	})
