@@ -2,16 +2,18 @@ package fast
 
 import (
 	"github.com/rdarts/rdarts/internal/kernels"
-	"github.com/rdarts/rdarts/internal/parallel"
 )
 
-// Depthwise convs (Groups == C == K) do too little arithmetic per byte for
-// im2col+GEMM to pay, so they are direct loops over one plane at a time.
+// The pure-Go depthwise kernels: the implementation when cgo is off, and
+// the baseline the C kernels (depthwise.c) are tested and timed against.
 // Each plane is first copied into a zero-padded per-worker buffer; then
 // every tap of every output is inside the buffer and the loops need no
 // border cases at all. The inner loops run over contiguous output x and,
 // for unit stride, fuse all taps of a 3- or 5-wide filter row (or the
 // whole 3x3 filter) so each output is loaded and stored once per row.
+
+// goDW runs the depthwise convs on the Go loops below.
+var goDW = dwImpl{forward: goForward, backwardData: goBackwardData, backwardFilter: goBackwardFilter}
 
 // plane is a zero-padded copy of an h×w plane inside a ph×pw buffer,
 // placed at row top, column left.
@@ -30,33 +32,31 @@ func padX(p kernels.Conv) plane {
 	return plane{h: p.H, w: p.W, ph: p.H + 2*p.PH, pw: p.W + 2*p.PW, top: p.PH, left: p.PW}
 }
 
-// dwForward writes y for every (n, c) plane, planes split over workers.
-func dwForward(p kernels.Conv, x, w, y []float32) {
+// goForward writes y for planes [lo, hi).
+func goForward(p kernels.Conv, x, w, y []float32, lo, hi int) {
 	oh, ow, hw, kk := p.OutH(), p.OutW(), p.H*p.W, p.KH*p.KW
 	ohw, g := oh*ow, padX(p)
-	parallel.For(p.N*p.C, grain(2*ohw*kk), func(_, lo, hi int) {
-		buf := getScratch(g.ph * g.pw)
-		clear(*buf)
-		for pl := lo; pl < hi; pl++ {
-			c := pl % p.C
-			in, wp := x[pl*hw:(pl+1)*hw], g.w
-			if p.PH != 0 || p.PW != 0 {
-				g.fill(*buf, in)
-				in, wp = *buf, g.pw
-			}
-			yp := y[pl*ohw : (pl+1)*ohw]
-			clear(yp)
-			corrPlane(yp, oh, ow, in, wp, w[c*kk:(c+1)*kk], p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
+	buf := getScratch(g.ph * g.pw)
+	clear(*buf)
+	for pl := lo; pl < hi; pl++ {
+		c := pl % p.C
+		in, wp := x[pl*hw:(pl+1)*hw], g.w
+		if p.PH != 0 || p.PW != 0 {
+			g.fill(*buf, in)
+			in, wp = *buf, g.pw
 		}
-		putScratch(buf)
-	})
+		yp := y[pl*ohw : (pl+1)*ohw]
+		clear(yp)
+		corrPlane(yp, oh, ow, in, wp, w[c*kk:(c+1)*kk], p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
+	}
+	putScratch(buf)
 }
 
-// dwBackwardData adds the input gradient plane by plane. With unit stride
-// it is the correlation of dy, padded by (K-1)·D-P, with the flipped
-// filter: the forward's fused gather. Otherwise each output scatters w·dy
-// into a padded buffer whose interior is then added to dx.
-func dwBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
+// goBackwardData writes or adds the input gradient of planes [lo, hi).
+// With unit stride it is the correlation of dy, padded by (K-1)·D-P, with
+// the flipped filter: the forward's fused gather. Otherwise each output
+// scatters w·dy into a padded buffer whose interior is then added to dx.
+func goBackwardData(p kernels.Conv, dy, w, dx []float32, add bool, lo, hi int) {
 	oh, ow, hw, kk := p.OutH(), p.OutW(), p.H*p.W, p.KH*p.KW
 	ohw := oh * ow
 	qh, qw := (p.KH-1)*p.DH-p.PH, (p.KW-1)*p.DW-p.PW
@@ -65,59 +65,54 @@ func dwBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
 	if gather {
 		g = plane{h: oh, w: ow, ph: p.H + (p.KH-1)*p.DH, pw: p.W + (p.KW-1)*p.DW, top: qh, left: qw}
 	}
-	parallel.For(p.N*p.C, grain(2*ohw*kk), func(_, lo, hi int) {
-		buf := getScratch(g.ph*g.pw + kk)
-		pad, flip := (*buf)[:g.ph*g.pw], (*buf)[g.ph*g.pw:]
-		clear(pad)
-		for pl := lo; pl < hi; pl++ {
-			c := pl % p.C
-			dyp, wc, dxp := dy[pl*ohw:(pl+1)*ohw], w[c*kk:(c+1)*kk], dx[pl*hw:(pl+1)*hw]
-			if !add {
-				clear(dxp) // one plane, while it is in cache
-			}
-			if gather {
-				for i := range flip {
-					flip[i] = wc[kk-1-i]
-				}
-				g.fill(pad, dyp)
-				corrPlane(dxp, p.H, p.W, pad, g.pw, flip, p.KH, p.KW, 1, 1, p.DH, p.DW)
-				continue
-			}
-			clear(pad)
-			scatterPlane(pad, g.pw, dyp, oh, ow, wc, p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
-			for r := 0; r < p.H; r++ {
-				axpy1(dxp[r*p.W:(r+1)*p.W], pad[(r+p.PH)*g.pw+p.PW:])
-			}
+	buf := getScratch(g.ph*g.pw + kk)
+	pad, flip := (*buf)[:g.ph*g.pw], (*buf)[g.ph*g.pw:]
+	clear(pad)
+	for pl := lo; pl < hi; pl++ {
+		c := pl % p.C
+		dyp, wc, dxp := dy[pl*ohw:(pl+1)*ohw], w[c*kk:(c+1)*kk], dx[pl*hw:(pl+1)*hw]
+		if !add {
+			clear(dxp) // one plane, while it is in cache
 		}
-		putScratch(buf)
-	})
+		if gather {
+			for i := range flip {
+				flip[i] = wc[kk-1-i]
+			}
+			g.fill(pad, dyp)
+			corrPlane(dxp, p.H, p.W, pad, g.pw, flip, p.KH, p.KW, 1, 1, p.DH, p.DW)
+			continue
+		}
+		clear(pad)
+		scatterPlane(pad, g.pw, dyp, oh, ow, wc, p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
+		for r := 0; r < p.H; r++ {
+			axpy1(dxp[r*p.W:(r+1)*p.W], pad[(r+p.PH)*g.pw+p.PW:])
+		}
+	}
+	putScratch(buf)
 }
 
-// dwBackwardFilter adds the filter gradient. Workers own whole channels
-// and sum each channel's images in order, so the result does not depend
-// on the worker count and needs no partial buffers.
-func dwBackwardFilter(p kernels.Conv, x, dy, dw []float32) {
+// goBackwardFilter adds the filter gradient of channels [lo, hi), each
+// channel's images summed in order.
+func goBackwardFilter(p kernels.Conv, x, dy, dw []float32, lo, hi int) {
 	oh, ow, hw, kk := p.OutH(), p.OutW(), p.H*p.W, p.KH*p.KW
 	ohw, g := oh*ow, padX(p)
-	parallel.For(p.C, grain(2*p.N*ohw*kk), func(_, lo, hi int) {
-		buf := getScratch(g.ph*g.pw + kk)
-		pad, acc := (*buf)[:g.ph*g.pw], (*buf)[g.ph*g.pw:]
-		clear(pad)
-		for c := lo; c < hi; c++ {
-			clear(acc)
-			for n := 0; n < p.N; n++ {
-				pl := n*p.C + c
-				in, wp := x[pl*hw:(pl+1)*hw], g.w
-				if p.PH != 0 || p.PW != 0 {
-					g.fill(pad, in)
-					in, wp = pad, g.pw
-				}
-				dotsPlane(acc, dy[pl*ohw:(pl+1)*ohw], oh, ow, in, wp, p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
+	buf := getScratch(g.ph*g.pw + kk)
+	pad, acc := (*buf)[:g.ph*g.pw], (*buf)[g.ph*g.pw:]
+	clear(pad)
+	for c := lo; c < hi; c++ {
+		clear(acc)
+		for n := 0; n < p.N; n++ {
+			pl := n*p.C + c
+			in, wp := x[pl*hw:(pl+1)*hw], g.w
+			if p.PH != 0 || p.PW != 0 {
+				g.fill(pad, in)
+				in, wp = pad, g.pw
 			}
-			axpy1(dw[c*kk:(c+1)*kk], acc)
+			dotsPlane(acc, dy[pl*ohw:(pl+1)*ohw], oh, ow, in, wp, p.KH, p.KW, p.SH, p.SW, p.DH, p.DW)
 		}
-		putScratch(buf)
-	})
+		axpy1(dw[c*kk:(c+1)*kk], acc)
+	}
+	putScratch(buf)
 }
 
 // corrPlane adds out[oy][ox] += Σ taps[ky][kx]·in[(oy·sh+ky·dh)·wp + ox·sw + kx·dw]

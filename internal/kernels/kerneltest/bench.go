@@ -134,3 +134,29 @@ func BenchmarkMaxPool3x3(b *testing.B, be kernels.Backend) { benchPool(b, be, tr
 
 // BenchmarkAvgPool3x3 times a 3x3 average pool fwd+bwd.
 func BenchmarkAvgPool3x3(b *testing.B, be kernels.Backend) { benchPool(b, be, false) }
+
+// BenchmarkDepthwiseShapes times the depthwise convs of the search space
+// (S2: separable and dilated 3x3/5x5, stride 1 in normal cells and 2 in
+// reduction cells) at the stage widths and plane sizes of the network,
+// fwd+bwd, N=64.
+func BenchmarkDepthwiseShapes(b *testing.B, be kernels.Backend) {
+	for _, s := range []struct {
+		name string
+		p    kernels.Conv
+	}{
+		{"sep3x3_s1_C16_32x32", conv(16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 16)},
+		{"sep3x3_s2_C16_32x32", conv(16, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 16)},
+		{"sep5x5_s1_C16_32x32", conv(16, 32, 32, 16, 5, 5, 1, 1, 2, 2, 1, 1, 16)},
+		{"dil3x3_s1_C16_32x32", conv(16, 32, 32, 16, 3, 3, 1, 1, 2, 2, 2, 2, 16)},
+		{"dil3x3_s2_C16_32x32", conv(16, 32, 32, 16, 3, 3, 2, 2, 2, 2, 2, 2, 16)},
+		{"dil5x5_s2_C16_32x32", conv(16, 32, 32, 16, 5, 5, 2, 2, 4, 4, 2, 2, 16)},
+		{"sep3x3_s1_C32_16x16", conv(32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32)},
+		{"sep5x5_s2_C32_16x16", conv(32, 16, 16, 32, 5, 5, 2, 2, 2, 2, 1, 1, 32)},
+		{"dil5x5_s1_C32_16x16", conv(32, 16, 16, 32, 5, 5, 1, 1, 4, 4, 2, 2, 32)},
+		{"sep3x3_s1_C64_8x8", conv(64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 64)},
+		{"dil3x3_s1_C64_8x8", conv(64, 8, 8, 64, 3, 3, 1, 1, 2, 2, 2, 2, 64)},
+		{"sep5x5_s1_C64_8x8", conv(64, 8, 8, 64, 5, 5, 1, 1, 2, 2, 1, 1, 64)},
+	} {
+		b.Run(s.name, func(b *testing.B) { benchConv(b, be, s.p) })
+	}
+}

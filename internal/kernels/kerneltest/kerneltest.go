@@ -268,6 +268,19 @@ var convCases = []struct {
 	{"dw3x3_tiny_3x3", conv(2, 3, 3, 2, 3, 3, 1, 1, 1, 1, 1, 1, 2)},
 	{"dw5x5_tiny_2x5", conv(2, 2, 5, 2, 5, 5, 1, 1, 2, 2, 1, 1, 2)},
 	{"dw_mult2", conv(3, 6, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 3)},
+	// Depthwise rows long enough for vector loops plus a tail, and shapes
+	// that leave the specialised kernels for the generic ones.
+	{"dw3x3_s1_p1_19x37", conv(3, 19, 37, 3, 3, 3, 1, 1, 1, 1, 1, 1, 3)},
+	{"dw3x3_s1_p0_10x19", conv(2, 10, 19, 2, 3, 3, 1, 1, 0, 0, 1, 1, 2)},
+	{"dw3x3_s2_p1_32x32", conv(2, 32, 32, 2, 3, 3, 2, 2, 1, 1, 1, 1, 2)},
+	{"dw5x5_s1_p2_17x20", conv(2, 17, 20, 2, 5, 5, 1, 1, 2, 2, 1, 1, 2)},
+	{"dw5x5_s2_p2_33x35", conv(2, 33, 35, 2, 5, 5, 2, 2, 2, 2, 1, 1, 2)},
+	{"dil3x3_s1_p2_d2_16x16", conv(2, 16, 16, 2, 3, 3, 1, 1, 2, 2, 2, 2, 2)},
+	{"dil5x5_s2_p4_d2_31x31", conv(2, 31, 31, 2, 5, 5, 2, 2, 4, 4, 2, 2, 2)},
+	{"dw3x3_s3_p1_13x14", conv(2, 13, 14, 2, 3, 3, 3, 3, 1, 1, 1, 1, 2)},
+	{"dw3x5_s1x2_p1x2_d2x1", conv(2, 11, 20, 2, 3, 5, 1, 2, 1, 2, 2, 1, 2)},
+	{"dw7x7_s1_p3_12x18", conv(2, 12, 18, 2, 7, 7, 1, 1, 3, 3, 1, 1, 2)},
+	{"dw3x3_s1_p3_6x9", conv(2, 6, 9, 2, 3, 3, 1, 1, 3, 3, 1, 1, 2)},
 	{"conv1x7_s1x2_p0x3", conv(4, 8, 8, 6, 1, 7, 1, 2, 0, 3, 1, 1, 1)},
 	{"conv7x1_s2x1_p3x0", conv(4, 8, 8, 6, 7, 1, 2, 1, 3, 0, 1, 1, 1)},
 	{"conv7x1_s2x1_p3x0_7x7", conv(4, 7, 7, 6, 7, 1, 2, 1, 3, 0, 1, 1, 1)},
@@ -397,6 +410,24 @@ func testDeterminism(t *testing.T, b kernels.Backend) {
 		}
 		for i, what := range []string{"forward", "backward data", "backward filter"} {
 			sameBits(t, fmt.Sprintf("%+v %s", p, what), outs[0][i], outs[1][i])
+		}
+		if p.Groups == 1 {
+			continue
+		}
+		// Depthwise: the worker count must not change the bits either.
+		for _, workers := range []int{1, 3} {
+			y, dx, dw := make([]float32, p.YLen()), make([]float32, p.XLen()), make([]float32, p.WLen())
+			func() {
+				defer parallel.SetWorkers(parallel.Workers())
+				parallel.SetWorkers(workers)
+				b.ConvForward(p, x, w, y)
+				b.ConvBackwardData(p, dy, w, dx, true)
+				b.ConvBackwardFilter(p, x, dy, dw)
+			}()
+			got := [3][]float32{y, dx, dw}
+			for i, what := range []string{"forward", "backward data", "backward filter"} {
+				sameBits(t, fmt.Sprintf("%+v %s, %d workers", p, what, workers), got[i], outs[0][i])
+			}
 		}
 	}
 	m, n, k := 257, 300, 190

@@ -1,0 +1,7 @@
+//go:build !cgo
+
+package fast
+
+// dwDefault is the depthwise implementation the backend uses: without cgo,
+// the Go loops.
+var dwDefault = goDW

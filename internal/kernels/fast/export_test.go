@@ -1,0 +1,40 @@
+package fast
+
+import "github.com/rdarts/rdarts/internal/kernels"
+
+// GoDepthwise is Backend with its depthwise convs on the pure-Go loops
+// (the !cgo fallback), so tests and benchmarks reach them with cgo on.
+type GoDepthwise struct{ Backend }
+
+// Name implements kernels.Backend.
+func (GoDepthwise) Name() string { return "fast-godw" }
+
+// ConvForward implements kernels.Backend.
+func (b GoDepthwise) ConvForward(p kernels.Conv, x, w, y []float32) {
+	if !isDepthwise(p) {
+		b.Backend.ConvForward(p, x, w, y)
+		return
+	}
+	p.Check(x, w, y)
+	goDW.Forward(p, x, w, y)
+}
+
+// ConvBackwardData implements kernels.Backend.
+func (b GoDepthwise) ConvBackwardData(p kernels.Conv, dy, w, dx []float32, add bool) {
+	if !isDepthwise(p) {
+		b.Backend.ConvBackwardData(p, dy, w, dx, add)
+		return
+	}
+	p.Check(dx, w, dy)
+	goDW.BackwardData(p, dy, w, dx, add)
+}
+
+// ConvBackwardFilter implements kernels.Backend.
+func (b GoDepthwise) ConvBackwardFilter(p kernels.Conv, x, dy, dw []float32) {
+	if !isDepthwise(p) {
+		b.Backend.ConvBackwardFilter(p, x, dy, dw)
+		return
+	}
+	p.Check(x, dw, dy)
+	goDW.BackwardFilter(p, x, dy, dw)
+}

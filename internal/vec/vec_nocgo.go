@@ -1,0 +1,24 @@
+//go:build !cgo
+
+package vec
+
+// Without cgo the pure-Go kernels are the implementation.
+
+func relu(dst, src []float32)                     { goReLU(dst, src) }
+func reluGrad(dst, y, dy []float32, add bool)     { goReLUGrad(dst, y, dy, add) }
+func reluMaskGrad(dst, x, dy []float32, add bool) { goReLUMaskGrad(dst, x, dy, add) }
+func axpy(dst []float32, a float32, src []float32, add bool) {
+	goAxpy(dst, a, src, add)
+}
+func dot(a, b []float32) float64 { return goDot(a, b) }
+func sumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
+	return goSumSq(x, n, hw, stride, k)
+}
+func dots(dy, x []float32, n, hw, stride int) (s, d float64) { return goDots(dy, x, n, hw, stride) }
+func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	goAffine(dst, x, n, hw, stride, scale, shift)
+}
+func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+}
+func weightedSum(dst []float32, w []float32, xs [][]float32) { goWeightedSum(dst, w, xs) }
