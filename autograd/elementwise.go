@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/rdarts/rdarts/internal/parallel"
+	"github.com/rdarts/rdarts/internal/vec"
 )
 
 // grain is the smallest loop worth splitting across cores.
@@ -19,32 +20,11 @@ func (t *Tape) ReLU(x *Var) *Var {
 	}
 	y := t.out(t.arena.Get(x.Shape()...), x)
 	xs, ys := x.Value.Data, y.Value.Data
-	parallel.For(len(xs), grain, func(_, lo, hi int) {
-		// Branch-free, like the backward: clear the bits of negatives.
-		for i := lo; i < hi; i++ {
-			b := math.Float32bits(xs[i])
-			ys[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		}
-	})
+	parallel.For(len(xs), grain, func(_, lo, hi int) { vec.ReLU(ys[lo:hi], xs[lo:hi]) })
 	t.record(y, func() {
 		dx, fresh := t.gradBuf(x)
 		dy := y.Grad.Data
-		parallel.For(len(xs), grain, func(_, lo, hi int) {
-			// Branch-free: the sign of x is random, so a branch mispredicts
-			// half the time. y ≥ 0, and y's bits are 0 exactly when x ≤ 0.
-			y, g, d := ys[lo:hi], dy[lo:hi], dx[lo:hi]
-			if fresh {
-				for i, v := range y {
-					b := math.Float32bits(v)
-					d[i] = math.Float32frombits(math.Float32bits(g[i]) & uint32(int32(b|-b)>>31))
-				}
-				return
-			}
-			for i, v := range y {
-				b := math.Float32bits(v)
-				d[i] += math.Float32frombits(math.Float32bits(g[i]) & uint32(int32(b|-b)>>31))
-			}
-		})
+		parallel.For(len(xs), grain, func(_, lo, hi int) { vec.ReLUGrad(dx[lo:hi], ys[lo:hi], dy[lo:hi], !fresh) })
 	})
 	return y
 }
@@ -94,10 +74,7 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 	parallel.For(len(ys), grain, func(_, lo, hi int) {
 		copy(ys[lo:hi], xs[0].Value.Data[lo:hi])
 		for _, x := range xs[1:] {
-			d := x.Value.Data[lo:hi]
-			for i := range d {
-				ys[lo+i] += d[i]
-			}
+			vec.Axpy(ys[lo:hi], 1, x.Value.Data[lo:hi], true)
 		}
 	})
 	t.record(y, func() {
@@ -111,43 +88,11 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 	return y
 }
 
-// axpy is dst += a*src, split across cores.
-func axpy(dst []float32, a float32, src []float32) {
-	parallel.For(len(dst), grain, func(_, lo, hi int) {
-		d, s := dst[lo:hi], src[lo:hi]
-		for i := range d {
-			d[i] += a * s[i]
-		}
-	})
-}
-
-// dotBlocks is Σ a·b: four float32 lanes within blocks of 256, blocks
-// added in float64. The α gradient feeds finite differences, so a long
-// float32 sum (relative error growing with the length) would not do.
-func dotBlocks(a, b []float32) float64 {
-	var s float64
-	for lo := 0; lo < len(a); lo += 256 {
-		x, y := a[lo:min(lo+256, len(a))], b[lo:min(lo+256, len(a))]
-		var s0, s1, s2, s3 float32
-		i := 0
-		for ; i+4 <= len(x); i += 4 {
-			s0 += x[i] * y[i]
-			s1 += x[i+1] * y[i+1]
-			s2 += x[i+2] * y[i+2]
-			s3 += x[i+3] * y[i+3]
-		}
-		for ; i < len(x); i++ {
-			s0 += x[i] * y[i]
-		}
-		s += float64(s0) + float64(s1) + float64(s2) + float64(s3)
-	}
-	return s
-}
 
 // dot is Σ a·b accumulated in float64 in a fixed order.
 func dot(a, b []float32) float64 {
 	parts := make([]float64, parallel.Chunks(len(a), grain))
-	parallel.For(len(a), grain, func(c, lo, hi int) { parts[c] = dotBlocks(a[lo:hi], b[lo:hi]) })
+	parallel.For(len(a), grain, func(c, lo, hi int) { parts[c] = vec.Dot(a[lo:hi], b[lo:hi]) })
 	var s float64
 	for _, p := range parts {
 		s += p
@@ -176,21 +121,11 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 	y := t.out(t.arena.Get(first.Shape()...), ins...)
 	ys, ws := y.Value.Data, w.Value.Data[off:off+len(xs)]
 	parallel.For(len(ys), grain, func(_, lo, hi int) {
-		out, first := ys[lo:hi], true
+		first := true
 		for k, x := range xs {
-			if x == nil {
-				continue
-			}
-			a, d := ws[k], x.Value.Data[lo:hi]
-			if first {
-				for i := range d {
-					out[i] = a * d[i]
-				}
+			if x != nil {
+				vec.Axpy(ys[lo:hi], ws[k], x.Value.Data[lo:hi], !first)
 				first = false
-				continue
-			}
-			for i := range d {
-				out[i] += a * d[i]
 			}
 		}
 	})
@@ -211,17 +146,8 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 			xv, a := x.Value.Data, ws[k]
 			parts := make([]float64, parallel.Chunks(len(dy), grain))
 			parallel.For(len(dy), grain, func(c, lo, hi int) {
-				g, v, d := dy[lo:hi], xv[lo:hi], dx[lo:hi]
-				parts[c] = dotBlocks(g, v)
-				if fresh {
-					for i := range d {
-						d[i] = a * g[i]
-					}
-				} else {
-					for i := range d {
-						d[i] += a * g[i]
-					}
-				}
+				parts[c] = vec.Dot(dy[lo:hi], xv[lo:hi])
+				vec.Axpy(dx[lo:hi], a, dy[lo:hi], !fresh)
 			})
 			if w.Requires {
 				var s float64

@@ -153,6 +153,14 @@ func TestGradBatchNorm(t *testing.T) {
 			if affine {
 				ins = append(ins, input{shape: []int{2}}, input{shape: []int{2}})
 			}
+			checkOp(t, fmt.Sprintf("bnrelu_train%v_affine%v", train, affine), ins, func(tp *Tape, xs []*Var) *Var {
+				st := NewBNState(2)
+				st.Mean[0], st.Var[1] = 0.3, 2
+				if affine {
+					return tp.AddN(tp.BatchNormReLU(xs[0], xs[1], xs[2], st, train), tp.Scale(xs[0], 0.5))
+				}
+				return tp.BatchNormReLU(xs[0], nil, nil, st, train)
+			})
 			checkOp(t, fmt.Sprintf("bn_train%v_affine%v", train, affine), ins, func(tp *Tape, xs []*Var) *Var {
 				st := NewBNState(2)
 				st.Mean[0], st.Var[1] = 0.3, 2

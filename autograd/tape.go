@@ -17,6 +17,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/parallel"
+	"github.com/rdarts/rdarts/internal/vec"
 	"github.com/rdarts/rdarts/tensor"
 )
 
@@ -134,18 +135,7 @@ func (t *Tape) gradBuf(v *Var) ([]float32, bool) {
 // accum adds a·src into v's gradient (writing it if fresh).
 func (t *Tape) accum(v *Var, a float32, src []float32) {
 	dst, fresh := t.gradBuf(v)
-	parallel.For(len(dst), grain, func(_, lo, hi int) {
-		d, s := dst[lo:hi], src[lo:hi]
-		if fresh {
-			for i := range d {
-				d[i] = a * s[i]
-			}
-			return
-		}
-		for i := range d {
-			d[i] += a * s[i]
-		}
-	})
+	parallel.For(len(dst), grain, func(_, lo, hi int) { vec.Axpy(dst[lo:hi], a, src[lo:hi], !fresh) })
 }
 
 // passGrad gives x the gradient dy of an output y that is x plus other

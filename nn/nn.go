@@ -161,6 +161,18 @@ func (b *BatchNorm) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	return c.T.BatchNorm(x, b.Gamma, b.Beta, b.State, c.Train)
 }
 
+// BatchNormReLU is a BatchNorm followed by the network's activation, fused
+// when that is ReLU.
+type BatchNormReLU struct{ *BatchNorm }
+
+// Forward implements Layer.
+func (b BatchNormReLU) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	if c.Smooth > 0 {
+		return c.ReLU(b.BatchNorm.Forward(c, x))
+	}
+	return c.T.BatchNormReLU(x, b.Gamma, b.Beta, b.State, c.Train)
+}
+
 // Conv is a bias-free convolution.
 type Conv struct {
 	W    *autograd.Var

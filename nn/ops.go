@@ -36,10 +36,11 @@ func NewOp(p *Params, name, op string, cfg OpConfig) (Layer, error) {
 		return l, nil
 	case "sep_conv_3x3", "sep_conv_5x5", "sep_conv_7x7":
 		k := map[string]int{"sep_conv_3x3": 3, "sep_conv_5x5": 5, "sep_conv_7x7": 7}[op]
-		return Seq{
-			dilConv(p, name+".0", c, k, s, k/2, 1, af),
-			dilConv(p, name+".1", c, k, 1, k/2, 1, af),
-		}, nil
+		// [ReLU → dw → 1×1 → BN] twice; the first BN and the second ReLU
+		// run as one fused op.
+		first, second := dilConv(p, name+".0", c, k, s, k/2, 1, af), dilConv(p, name+".1", c, k, 1, k/2, 1, af)
+		first[3] = BatchNormReLU{first[3].(*BatchNorm)}
+		return append(first, second[1:]...), nil
 	case "dil_conv_3x3":
 		return dilConv(p, name, c, 3, s, 2, 2, af), nil
 	case "dil_conv_5x5":
