@@ -88,7 +88,6 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 	return y
 }
 
-
 // dot is Σ a·b accumulated in float64 in a fixed order.
 func dot(a, b []float32) float64 {
 	parts := make([]float64, parallel.Chunks(len(a), grain))
