@@ -291,6 +291,48 @@ func (t *Tape) Shift(x *Var) *Var {
 	return y
 }
 
+// Subsample2 is x[:, :, off::2, off::2] (off 0 or 1). FactorizedReduce's
+// 1×1 stride-2 convs are 1×1 stride-1 convs of these, which run as plain
+// GEMMs instead of through im2col, and off 1 replaces the pixel shift.
+func (t *Tape) Subsample2(x *Var, off int) *Var {
+	n, c, h, w := x.Value.Dims("autograd: Subsample2")
+	if off != 0 && off != 1 || h <= off || w <= off {
+		panic(fmt.Sprintf("autograd: Subsample2: offset %d of input %v", off, x.Shape()))
+	}
+	oh, ow := (h-off+1)/2, (w-off+1)/2
+	y := t.out(t.arena.Get(n, c, oh, ow), x)
+	planes := func(f func(src, dst []float32)) {
+		parallel.For(n*c, 64, func(_, lo, hi int) {
+			for p := lo; p < hi; p++ {
+				f(x.Value.Data[p*h*w:(p+1)*h*w], y.Value.Data[p*oh*ow:(p+1)*oh*ow])
+			}
+		})
+	}
+	planes(func(src, dst []float32) {
+		for r := 0; r < oh; r++ {
+			row, d := src[(2*r+off)*w:], dst[r*ow:(r+1)*ow]
+			for j := range d {
+				d[j] = row[2*j+off]
+			}
+		}
+	})
+	t.record(y, func() {
+		dx := t.grad(x) // zeroed: only a quarter of it is written
+		parallel.For(n*c, 64, func(_, lo, hi int) {
+			for p := lo; p < hi; p++ {
+				g, d := y.Grad.Data[p*oh*ow:(p+1)*oh*ow], dx[p*h*w:(p+1)*h*w]
+				for r := 0; r < oh; r++ {
+					row := d[(2*r+off)*w:]
+					for j, v := range g[r*ow : (r+1)*ow] {
+						row[2*j+off] += v
+					}
+				}
+			}
+		})
+	})
+	return y
+}
+
 // Zeros is a constant zero tensor, e.g. the output of the zero op.
 func (t *Tape) Zeros(shape ...int) *Var { return &Var{Value: t.arena.Zeros(shape...)} }
 

@@ -185,6 +185,8 @@ func TestGradElementwise(t *testing.T) {
 	})
 	checkOp(t, "droppath", []input{{shape: x}}, func(tp *Tape, xs []*Var) *Var { return tp.DropPath(xs[0], []float32{0, 1.25}) })
 	checkOp(t, "concat", []input{{shape: x}, {shape: []int{2, 1, 4, 4}}}, func(tp *Tape, xs []*Var) *Var { return tp.Concat(xs[0], xs[1]) })
+	checkOp(t, "subsample0", []input{{shape: []int{2, 2, 5, 4}}}, func(tp *Tape, xs []*Var) *Var { return tp.Subsample2(xs[0], 0) })
+	checkOp(t, "subsample1", []input{{shape: []int{2, 2, 5, 4}}}, func(tp *Tape, xs []*Var) *Var { return tp.Subsample2(xs[0], 1) })
 	checkOp(t, "shift", []input{{shape: []int{2, 2, 5, 4}}}, func(tp *Tape, xs []*Var) *Var { return tp.Shift(xs[0]) })
 }
 

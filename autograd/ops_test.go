@@ -69,6 +69,8 @@ func TestPoolConvValues(t *testing.T) {
 		close32(t, k.Name()+" max pool ignores padding", m.Value.Data, []float32{-1, -2, -4, -5}, 0)
 		s := tp.Shift(tp.Const(x))
 		close32(t, k.Name()+" shift", s.Value.Data, []float32{5, 6, 8, 9}, 0)
+		close32(t, k.Name()+" subsample 0", tp.Subsample2(tp.Const(x), 0).Value.Data, []float32{1, 3, 7, 9}, 0)
+		close32(t, k.Name()+" subsample 1", tp.Subsample2(tp.Const(x), 1).Value.Data, []float32{5}, 0)
 		// Depthwise 3x3 with a centre tap of 2 and padding 1 doubles the image.
 		w := tensor.New(1, 1, 3, 3)
 		w.Data[4] = 2

@@ -82,7 +82,8 @@ func NewFactorizedReduce(p *Params, name string, cin, cout int, affine bool) *Fa
 	if cout%2 != 0 {
 		panic(fmt.Sprintf("nn: %s: FactorizedReduce needs an even output width, have %d", name, cout))
 	}
-	o := autograd.ConvOpts{Stride: [2]int{2, 2}}
+	// 1×1 stride-2 convs, computed as 1×1 convs of the subsampled input.
+	o := autograd.ConvOpts{}
 	return &FactorizedReduce{
 		Conv1: NewConv(p, name+".conv_1", cin, cout/2, 1, 1, o),
 		Conv2: NewConv(p, name+".conv_2", cin, cout/2, 1, 1, o),
@@ -94,8 +95,8 @@ func NewFactorizedReduce(p *Params, name string, cin, cout int, affine bool) *Fa
 // holds for even inputs (DARTS' reductions see 32/16 or 28/14).
 func (f *FactorizedReduce) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	r := c.ReLU(x)
-	a := f.Conv1.Forward(c, r)
-	b := f.Conv2.Forward(c, c.T.Shift(r))
+	a := f.Conv1.Forward(c, c.T.Subsample2(r, 0))
+	b := f.Conv2.Forward(c, c.T.Subsample2(r, 1))
 	return f.BN.Forward(c, c.T.Concat(a, b))
 }
 
