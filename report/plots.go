@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"os"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -50,7 +51,37 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, x, y
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	p.X.Tick.Marker, p.Y.Tick.Marker = distinctTicks{plot.DefaultTicks{}}, distinctTicks{plot.DefaultTicks{}}
 	return p
+}
+
+// distinctTicks relabels gonum's default ticks with more digits when two
+// labels would read the same (a narrow range such as 2.25 and 2.30 both
+// shown as "2.3").
+type distinctTicks struct{ plot.Ticker }
+
+func (d distinctTicks) Ticks(min, max float64) []plot.Tick {
+	ts := d.Ticker.Ticks(min, max)
+	distinct := func() bool {
+		seen := map[string]bool{}
+		for _, t := range ts {
+			if t.Label != "" {
+				if seen[t.Label] {
+					return false
+				}
+				seen[t.Label] = true
+			}
+		}
+		return true
+	}
+	for prec := 2; prec <= 12 && !distinct(); prec++ {
+		for i := range ts {
+			if ts[i].Label != "" {
+				ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', prec, 64)
+			}
+		}
+	}
+	return ts
 }
 
 func line(xs, ys []float64, c color.Color, width vg.Length, dashed bool) *plotter.Line {
@@ -473,5 +504,10 @@ func plotScatter(path string, c Correlation) error {
 	sc, _ := plotter.NewScatter(xyOf(c.EV, c.TestErr))
 	sc.Radius, sc.Color, sc.Shape = vg.Points(3.5), plotutil.Color(0), draw.CircleGlyph{}
 	p.Add(sc)
+	// A margin of 8 % on each side, so no point sits on an axis.
+	for _, a := range []*plot.Axis{&p.X, &p.Y} {
+		d := math.Max((a.Max-a.Min)*0.08, math.Max(math.Abs(a.Max)*0.01, 1e-9))
+		a.Min, a.Max = a.Min-d, a.Max+d
+	}
 	return savePNG(path, 5*vg.Inch, 3.6*vg.Inch, [][]*plot.Plot{{p}})
 }

@@ -323,6 +323,8 @@ h1, h2, h3 { font-weight: 600; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #ccc; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
+table.results td { white-space: nowrap; }
+table.facts th { white-space: nowrap; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .warn { background: #fff4e0; border: 1px solid #e0b060; padding: .5em 1em; }
 figure { display: inline-block; margin: .5em 1em .5em 0; vertical-align: top; }
@@ -342,7 +344,7 @@ nav a { margin-right: 1em; }
 One-shot valid error: the search network's error on the α half at the result epoch. Test error: the retrained
 architecture (when a retraining result was found). Paper: RobustDARTS (ICLR 2020) test errors, the main table and,
 where reported, mean ± std over runs. Also as <a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>.</p>
-{{if .Rows}}<table>
+{{if .Rows}}<table class="results">
 <tr><th>space</th><th>dataset</th><th>method</th><th>setting</th><th>runs</th><th>seeds</th><th>one-shot valid error</th><th>test error (n)</th><th>final λ</th><th>paper test error</th><th>paper mean ± std</th></tr>
 {{range .Rows}}<tr><td>{{.Space}}</td><td>{{.Dataset}}</td><td>{{.Method}}</td><td>{{dash .Setting}}</td><td class="n">{{.Runs}}</td><td>{{range $i, $s := .Seeds}}{{if $i}} {{end}}{{$s}}{{end}}</td>
 <td class="n">{{pm .ValidErr .ValidErrStd}}</td><td class="n">{{if .Tested}}{{pm .TestErr .TestErrStd}} ({{.Tested}}){{else}}—{{end}}</td>
@@ -362,7 +364,7 @@ where reported, mean ± std over runs. Also as <a href="results.csv">results.csv
 {{range .Runs}}
 <h2 id="{{.ID}}">{{.ID}}: {{.Label}}</h2>
 <p><code>{{.Dir}}</code></p>
-<table>{{range .Facts}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}
+<table class="facts">{{range .Facts}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>{{end}}
 <tr><th>genotype</th><td><code>{{.Genotype}}</code></td></tr></table>
 {{range .Cells}}<figure><img src="{{.Src}}" alt="{{.Caption}}"><figcaption>{{.Caption}}</figcaption></figure>{{end}}
 <br>
