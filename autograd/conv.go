@@ -49,9 +49,7 @@ func (t *Tape) MaxPool(x *Var, k, s, pad int) *Var {
 	n, c, h, w := x.Value.Dims("autograd: MaxPool")
 	p := kernels.Pool{N: n, C: c, H: h, W: w, K: k, S: s, P: pad}
 	y := t.out(t.arena.Get(n, c, p.OutH(), p.OutW()), x)
-	// The winners' indices are int32; keep them in a float32 buffer's bits
-	// would be obscure, so they get their own slice.
-	arg := make([]int32, y.Value.Len())
+	arg := t.arena.Int32s(y.Value.Len())
 	t.K.MaxPoolForward(p, x.Value.Data, y.Value.Data, arg)
 	if t.Kinks != nil {
 		if rec, replay := t.Kinks.poolArg(arg); replay {

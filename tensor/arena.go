@@ -1,5 +1,7 @@
 package tensor
 
+import "unsafe"
+
 // Arena recycles buffers between steps. A search step allocates the same
 // sizes every time, so after the first step Get finds every buffer on its
 // free list and the garbage collector has nothing to do.
@@ -42,6 +44,17 @@ func (a *Arena) Get(shape ...int) *Tensor {
 	}
 	a.used = append(a.used, buf)
 	return &Tensor{Shape: append([]int(nil), shape...), Data: buf}
+}
+
+// Int32s returns an int32 buffer of length n (contents undefined), carved
+// from a float32 buffer of the arena: max pooling's winner indices are as
+// large as its output and, made with make, were the step's main garbage.
+func (a *Arena) Int32s(n int) []int32 {
+	if n == 0 {
+		return nil
+	}
+	buf := a.Get(n).Data
+	return unsafe.Slice((*int32)(unsafe.Pointer(&buf[0])), n)
 }
 
 // Zeros returns a zeroed tensor.
