@@ -7,6 +7,9 @@ scripts/setup.sh
 out=${1:-runs/demo}
 if [ -f "$out/checkpoint.gob" ]; then resume=(--resume); else resume=(); fi
 bin/rdarts search --dataset fashion-mnist --space s2 --order 1 \
-  --epochs 10 --layers 5 --init-channels 8 --batch-size 64 --train-size 6000 \
+  --epochs 30 --layers 5 --init-channels 8 --batch-size 64 --train-size 6000 \
   --hessian-every 2 --method darts-es --es-simulate --out "$out" "${resume[@]}"
-echo "metrics: $out/metrics.jsonl   genotype: $out/genotype.txt"
+echo "DARTS-ES on the same eigenvalues (where it would have stopped, and that epoch's genotype):"
+bin/rdarts analyze es "$out"
+echo "metrics: $out/metrics.jsonl   eigenvalues: $out/eigen.jsonl   genotype: $out/genotype.txt"
+echo "report:  bin/rdarts report $out --out $out/report   (then open $out/report/index.html)"
