@@ -270,41 +270,6 @@ func TestEvalGradient(t *testing.T) {
 				t.Errorf("%s: %s gets no gradient", name, n.W.Names[i])
 			}
 		}
-		r := rand.New(rand.NewPCG(9, 9))
-		for trial := 0; trial < 4; trial++ {
-			dirs := make([][]float32, len(vars))
-			var norm, want float64
-			for i, v := range vars {
-				dirs[i] = make([]float32, v.Value.Len())
-				for j := range dirs[i] {
-					dirs[i][j] = float32(r.NormFloat64())
-					norm += float64(dirs[i][j]) * float64(dirs[i][j])
-				}
-			}
-			norm = math.Sqrt(norm)
-			for i, v := range vars {
-				for j := range dirs[i] {
-					dirs[i][j] /= float32(norm)
-					want += float64(dirs[i][j]) * float64(v.Grad.Data[j])
-				}
-			}
-			step := func(eps float64) {
-				for i, v := range vars {
-					for j := range dirs[i] {
-						v.Value.Data[j] += float32(eps) * dirs[i][j]
-					}
-				}
-			}
-			const eps = 1e-3
-			step(eps)
-			lp := loss(false)
-			step(-2 * eps)
-			lm := loss(false)
-			step(eps)
-			num := (lp - lm) / (2 * eps)
-			if math.Abs(num-want) > 1e-3+2e-2*math.Abs(want) {
-				t.Errorf("%s direction %d: analytic %.6g numeric %.6g", name, trial, want, num)
-			}
-		}
+		checkDirectional(t, name, vars, loss)
 	}
 }

@@ -114,43 +114,52 @@ func TestGradient(t *testing.T) {
 		// at once: single elements flip ReLUs and max-pool winners deep in the
 		// net, a spread-out step of norm ε does not.
 		vars := append(append([]*autograd.Var{}, n.W.Vars...), n.Alphas()...)
-		r := rand.New(rand.NewPCG(9, 9))
-		for trial := 0; trial < 4; trial++ {
-			dirs := make([][]float32, len(vars))
-			var norm, want float64
-			for i, v := range vars {
-				dirs[i] = make([]float32, v.Value.Len())
-				for j := range dirs[i] {
-					dirs[i][j] = float32(r.NormFloat64())
-					norm += float64(dirs[i][j]) * float64(dirs[i][j])
-				}
-			}
-			norm = math.Sqrt(norm)
-			for i, v := range vars {
-				for j := range dirs[i] {
-					dirs[i][j] /= float32(norm)
-					want += float64(dirs[i][j]) * float64(v.Grad.Data[j])
-				}
-			}
-			step := func(eps float64) {
-				for i, v := range vars {
-					for j := range dirs[i] {
-						v.Value.Data[j] += float32(eps) * dirs[i][j]
-					}
-				}
-			}
-			const eps = 1e-3
-			step(eps)
-			lp := loss(false)
-			step(-2 * eps)
-			lm := loss(false)
-			step(eps)
-			num := (lp - lm) / (2 * eps)
-			if math.Abs(num-want) > 1e-3+2e-2*math.Abs(want) {
-				t.Errorf("%s direction %d: analytic %.6g numeric %.6g", sp, trial, want, num)
-			}
-		}
+		checkDirectional(t, sp, vars, loss)
 		check("alpha_normal", n.AlphaNormal, 1e-3)
 		check("alpha_reduce", n.AlphaReduce, 1e-3)
+	}
+}
+
+// checkDirectional compares the gradients already in vars with central
+// differences of loss along random unit directions over all of vars at
+// once: single elements flip ReLUs and max-pool winners deep in a network,
+// a spread-out step of norm 1e-3 does not.
+func checkDirectional(t *testing.T, name string, vars []*autograd.Var, loss func(grad bool) float64) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(9, 9))
+	for trial := 0; trial < 4; trial++ {
+		dirs := make([][]float32, len(vars))
+		var norm, want float64
+		for i, v := range vars {
+			dirs[i] = make([]float32, v.Value.Len())
+			for j := range dirs[i] {
+				dirs[i][j] = float32(r.NormFloat64())
+				norm += float64(dirs[i][j]) * float64(dirs[i][j])
+			}
+		}
+		norm = math.Sqrt(norm)
+		for i, v := range vars {
+			for j := range dirs[i] {
+				dirs[i][j] /= float32(norm)
+				want += float64(dirs[i][j]) * float64(v.Grad.Data[j])
+			}
+		}
+		step := func(eps float64) {
+			for i, v := range vars {
+				for j := range dirs[i] {
+					v.Value.Data[j] += float32(eps) * dirs[i][j]
+				}
+			}
+		}
+		const eps = 1e-3
+		step(eps)
+		lp := loss(false)
+		step(-2 * eps)
+		lm := loss(false)
+		step(eps)
+		num := (lp - lm) / (2 * eps)
+		if math.Abs(num-want) > 1e-3+2e-2*math.Abs(want) {
+			t.Errorf("%s direction %d: analytic %.6g numeric %.6g", name, trial, want, num)
+		}
 	}
 }
