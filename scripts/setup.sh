@@ -2,6 +2,7 @@
 # Installs what rdarts needs on Debian (as root or with sudo) and builds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 need=()
