@@ -52,7 +52,23 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.X.Tick.Marker, p.Y.Tick.Marker = distinctTicks{plot.DefaultTicks{}}, distinctTicks{plot.DefaultTicks{}}
+	if x == "epoch" {
+		p.X.Tick.Marker = epochTicks{}
+	}
 	return p
+}
+
+// epochTicks labels whole epochs as integers ("25", not "25.00").
+type epochTicks struct{}
+
+func (epochTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" && ts[i].Value == math.Trunc(ts[i].Value) {
+			ts[i].Label = strconv.Itoa(int(ts[i].Value))
+		}
+	}
+	return ts
 }
 
 // distinctTicks relabels gonum's default ticks with more digits when two
@@ -370,7 +386,8 @@ func plotParamFree(path string, r *Run, sp space.Space) error {
 		p.Add(l, sc)
 		p.Legend.Add(map[bool]string{false: "normal cell", true: "reduction cell"}[reduce], l, sc)
 	}
-	p.Y.Min, p.Y.Max = 0, 1
+	// The axis follows the data: the drift of a few per cent that marks a
+	// collapse would be a flat line on a 0..1 scale.
 	headroom(p, 2)
 	for _, x := range markers(r) {
 		vline(p, x, grey)
