@@ -242,6 +242,16 @@ func Correct(logits *tensor.Tensor, y []int32) int {
 	return n
 }
 
+// NonFinite names the first parameter holding a NaN or ±Inf, or "".
+func (p *Params) NonFinite() string {
+	for i, v := range p.Vars {
+		if v.Value.HasNaN() {
+			return "weight " + p.Names[i]
+		}
+	}
+	return ""
+}
+
 // Snapshot is a copy of a parameter set's values and batch-norm statistics,
 // for checkpoints.
 type Snapshot struct {

@@ -269,23 +269,16 @@ func (r *Runner) Run(ctx context.Context) error {
 // checkFinite stops the run on a NaN or Inf in the loss, w or α.
 func (r *Runner) checkFinite(loss float64, epoch, step int) error {
 	what := ""
-	switch {
-	case math.IsNaN(loss) || math.IsInf(loss, 0):
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
 		what = "the training loss"
-	default:
-		for _, a := range r.b.Net.Alphas() {
-			if a.Value.HasNaN() {
-				what = "α"
-			}
+	}
+	for _, a := range r.b.Net.Alphas() {
+		if what == "" && a.Value.HasNaN() {
+			what = "α"
 		}
-		if what == "" {
-			for i, v := range r.b.Net.W.Vars {
-				if v.Value.HasNaN() {
-					what = "weight " + r.b.Net.W.Names[i]
-					break
-				}
-			}
-		}
+	}
+	if what == "" {
+		what = r.b.Net.W.NonFinite()
 	}
 	if what == "" {
 		return nil

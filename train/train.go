@@ -376,16 +376,9 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // checkFinite stops the run on a NaN or Inf in the loss or the weights.
 func (r *Runner) checkFinite(loss float64, epoch, step int) error {
-	what := ""
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		what = "the training loss"
-	} else {
-		for i, v := range r.net.W.Vars {
-			if v.Value.HasNaN() {
-				what = "weight " + r.net.W.Names[i]
-				break
-			}
-		}
+	what := "the training loss"
+	if !math.IsNaN(loss) && !math.IsInf(loss, 0) {
+		what = r.net.W.NonFinite()
 	}
 	if what == "" {
 		return nil
