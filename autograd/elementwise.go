@@ -265,7 +265,9 @@ func (t *Tape) Concat(xs ...*Var) *Var {
 	return y
 }
 
-// Shift is x[:, :, 1:, 1:], the pixel shift of FactorizedReduce's second path.
+// Shift is x[:, :, 1:, 1:], the pixel shift of the reference's FactorizedReduce
+// (rdarts computes that block with Subsample2, which fuses the shift with
+// the stride).
 func (t *Tape) Shift(x *Var) *Var {
 	n, c, h, w := x.Value.Dims("autograd: Shift")
 	if h < 2 || w < 2 {
