@@ -330,9 +330,25 @@ func TestMethods(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rollbacks []string
-		for _, m := range all {
-			if strings.HasPrefix(m.Event, "ada-rollback") {
-				rollbacks = append(rollbacks, m.Event)
+		for i, m := range all {
+			var stop int
+			if _, err := fmt.Sscanf(m.Event, "ada-rollback:%d", &stop); err != nil {
+				continue
+			}
+			rollbacks = append(rollbacks, m.Event)
+			// The run goes on from the stop epoch's checkpoint, one
+			// iteration on, with ten times the weight decay.
+			if i+1 >= len(all) {
+				t.Fatalf("nothing after rollback %q", m.Event)
+			}
+			next := all[i+1]
+			if next.Epoch != stop+1 || next.Iteration != m.Iteration+1 || math.Abs(next.WeightDecay-10*m.WeightDecay) > 1e-12 {
+				t.Errorf("after %q (iteration %d, wd %g): epoch %d, iteration %d, wd %g", m.Event, m.Iteration, m.WeightDecay, next.Epoch, next.Iteration, next.WeightDecay)
+			}
+			for _, first := range all[:i] {
+				if first.Epoch == next.Epoch && first.LR != next.LR {
+					t.Errorf("epoch %d after the rollback uses lr %g, before it %g", next.Epoch, next.LR, first.LR)
+				}
 			}
 		}
 		if len(rollbacks) != 2 {
