@@ -54,6 +54,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{"hessian", "/nonexistent"}, 1, "/nonexistent"},
 		{[]string{"analyze", "es", "/nonexistent"}, 1, "/nonexistent"},
 		{[]string{"bogus"}, 2, "unknown command"},
+		{[]string{"search", "--resume", "--out", "/nonexistent", "--epochs", "9"}, 2, "--epochs"},
+		{[]string{"search", "--resume", "--out", "/nonexistent"}, 1, "/nonexistent"},
 	} {
 		var out, errb strings.Builder
 		g := &globals{stdout: &out, stderr: &errb}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -137,7 +138,19 @@ func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
 	log := g.logger()
 	cfg := o.cfg
 	if o.resume {
-		// A resumed run continues with the configuration it started with.
+		// A resumed run continues with the configuration it started with;
+		// settings given now would be silently ignored, so refuse them.
+		var given []string
+		probe := pflag.NewFlagSet("probe", pflag.ContinueOnError)
+		bindSearchFlags(probe, &search.Config{})
+		cmd.Flags().Visit(func(f *pflag.Flag) {
+			if probe.Lookup(f.Name) != nil || f.Name == "config" {
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return usageErr("--resume continues the run with its own %s/config.json; %s cannot change it (start a new --out instead)", o.out, strings.Join(given, ", "))
+		}
 		b, err := os.ReadFile(filepath.Join(o.out, "config.json"))
 		if err != nil {
 			return fmt.Errorf("--resume: %w", err)
