@@ -214,7 +214,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	randomWS := r.Cfg.Method == "rs-ws"
 	r.b.Discrete = randomWS
 	steps := r.train.Steps()
-	budget := r.StopAfter
+	budget := runfolder.Budget(r.StopAfter)
+	var progress func(int, float64, float64)
+	if r.Progress != nil {
+		progress = r.Progress.Step
+	}
 	for !r.state.Done && r.state.Epoch < r.Cfg.Epochs {
 		epoch := r.state.Epoch
 		lr, dp := r.LR(epoch), r.DropPath(epoch)
@@ -223,39 +227,29 @@ func (r *Runner) Run(ctx context.Context) error {
 		}
 		tr := data.Iterate(r.train.Epoch(epoch), r.state.Step, 2)
 		va := data.Iterate(r.valid.Draws(epoch, steps), r.state.Step, 2)
-		for r.state.Step < steps {
-			if ctx.Err() != nil || (r.StopAfter > 0 && budget == 0) {
-				tr.Close()
-				va.Close()
-				if err := r.checkpoint(); err != nil {
-					return err
+		interrupted, err := runfolder.Steps{N: steps, Pos: &r.state.Step, Sums: &r.state.Sums, Budget: &budget, Progress: progress}.Run(ctx,
+			func(step int) (float64, int, int, error) {
+				tb, _ := tr.Next()
+				vb, _ := va.Next()
+				var res Result
+				if randomWS {
+					res = r.randomStep(toBatch(tb), lr, epoch, step)
+				} else {
+					res = r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, step)
 				}
-				return ErrInterrupted
-			}
-			budget--
-			start := time.Now()
-			tb, _ := tr.Next()
-			vb, _ := va.Next()
-			var res Result
-			if randomWS {
-				res = r.randomStep(toBatch(tb), lr, epoch, r.state.Step)
-			} else {
-				res = r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, r.state.Step)
-			}
-			if err := r.checkFinite(res.Loss, epoch, r.state.Step); err != nil {
-				tr.Close()
-				va.Close()
-				return err
-			}
-			s := &r.state.Sums
-			s.Add(res.Loss, res.Correct, res.N, time.Since(start).Seconds())
-			r.state.Step++
-			if r.Progress != nil {
-				r.Progress.Step(r.state.Step, s.MeanLoss(), s.Accuracy())
-			}
-		}
+				return res.Loss, res.Correct, res.N, r.checkFinite(res.Loss, epoch, step)
+			})
 		tr.Close()
 		va.Close()
+		if err != nil {
+			return err
+		}
+		if interrupted {
+			if err := r.checkpoint(); err != nil {
+				return err
+			}
+			return ErrInterrupted
+		}
 		if r.Progress != nil {
 			r.Progress.EndEpoch()
 		}

@@ -332,7 +332,11 @@ func (r *Runner) evaluate(epoch int) (loss, acc float64) {
 // checkpoints and returns ErrInterrupted).
 func (r *Runner) Run(ctx context.Context) error {
 	steps := r.train.Steps()
-	budget := r.StopAfter
+	budget := runfolder.Budget(r.StopAfter)
+	var progress func(int, float64, float64)
+	if r.Progress != nil {
+		progress = r.Progress.Step
+	}
 	for !r.state.Done && r.state.Epoch < r.Cfg.Epochs {
 		epoch := r.state.Epoch
 		lr, dp := r.LR(epoch), r.DropPath(epoch)
@@ -340,30 +344,22 @@ func (r *Runner) Run(ctx context.Context) error {
 			r.Progress.StartEpoch(epoch, r.Cfg.Epochs, steps, r.state.Step)
 		}
 		it := data.Iterate(r.train.Epoch(epoch), r.state.Step, 2)
-		for r.state.Step < steps {
-			if ctx.Err() != nil || (r.StopAfter > 0 && budget == 0) {
-				it.Close()
-				if err := r.checkpoint(); err != nil {
-					return err
-				}
-				return ErrInterrupted
-			}
-			budget--
-			start := time.Now()
-			b, _ := it.Next()
-			loss, hits := r.step(b, lr, dp, epoch, r.state.Step)
-			if err := r.checkFinite(loss, epoch, r.state.Step); err != nil {
-				it.Close()
+		interrupted, err := runfolder.Steps{N: steps, Pos: &r.state.Step, Sums: &r.state.Sums, Budget: &budget, Progress: progress}.Run(ctx,
+			func(step int) (float64, int, int, error) {
+				b, _ := it.Next()
+				loss, hits := r.step(b, lr, dp, epoch, step)
+				return loss, hits, b.N, r.checkFinite(loss, epoch, step)
+			})
+		it.Close()
+		if err != nil {
+			return err
+		}
+		if interrupted {
+			if err := r.checkpoint(); err != nil {
 				return err
 			}
-			s := &r.state.Sums
-			s.Add(loss, hits, b.N, time.Since(start).Seconds())
-			r.state.Step++
-			if r.Progress != nil {
-				r.Progress.Step(r.state.Step, s.MeanLoss(), s.Accuracy())
-			}
+			return ErrInterrupted
 		}
-		it.Close()
 		if r.Progress != nil {
 			r.Progress.EndEpoch()
 		}

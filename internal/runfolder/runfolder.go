@@ -1,6 +1,6 @@
-// Package runfolder holds what search and retraining runs share on disk:
-// gob checkpoints written atomically, the metrics.jsonl log, and the running
-// sums of an epoch.
+// Package runfolder holds what search and retraining runs share: gob
+// checkpoints written atomically, the metrics.jsonl log, the running sums of
+// an epoch and its step loop.
 package runfolder
 
 import (
