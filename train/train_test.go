@@ -17,6 +17,7 @@ import (
 
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/internal/kernels/fast"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/optim"
 	"github.com/rdarts/rdarts/space"
@@ -59,20 +60,14 @@ func runTrain(t *testing.T, cfg Config, dir string, resume bool, stopAfter int) 
 // metricsWithoutTime reads metrics.jsonl with the timings zeroed.
 func metricsWithoutTime(t *testing.T, dir string) []Metrics {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, metricsFile))
+	ms, err := runfolder.ReadJSONL[Metrics](filepath.Join(dir, metricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Metrics
-	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var m Metrics
-		if err := json.Unmarshal(line, &m); err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		m.Seconds = 0
-		out = append(out, m)
+	for i := range ms {
+		ms[i].Seconds = 0
 	}
-	return out
+	return ms
 }
 
 func sameMetrics(t *testing.T, a, b []Metrics) {

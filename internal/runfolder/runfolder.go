@@ -92,3 +92,23 @@ func (s Sums) MeanLoss() float64 { return s.Loss / float64(max(s.N, 1)) }
 
 // Accuracy is the percentage of correct predictions.
 func (s Sums) Accuracy() float64 { return 100 * float64(s.Correct) / float64(max(s.N, 1)) }
+
+// ReadJSONL reads a file of one JSON record per line.
+func ReadJSONL[T any](path string) ([]T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []T
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var v T
+		if err := json.Unmarshal(line, &v); err != nil {
+			return out, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
