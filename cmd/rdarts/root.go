@@ -18,6 +18,7 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels/purego"
 	"github.com/rdarts/rdarts/internal/parallel"
 	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/train"
 )
 
 // globals are the flags every command shares.
@@ -100,7 +101,7 @@ func exitCode(g *globals, err error) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, search.ErrInterrupted):
+	case errors.Is(err, search.ErrInterrupted) || errors.Is(err, train.ErrInterrupted):
 		fmt.Fprintln(g.stderr, "rdarts:", err)
 		return 130
 	}

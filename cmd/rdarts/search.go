@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -124,10 +124,7 @@ func resolveData(dataset, dir string) string {
 	if dir != "" {
 		return dir
 	}
-	if dataset == "fashion-mnist" {
-		return "/usr/share/datasets/fashion-mnist"
-	}
-	return dir
+	return data.DefaultDir(dataset)
 }
 
 func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
@@ -151,13 +148,8 @@ func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
 		if len(given) > 0 {
 			return usageErr("--resume continues the run with its own %s/config.json; %s cannot change it (start a new --out instead)", o.out, strings.Join(given, ", "))
 		}
-		b, err := os.ReadFile(filepath.Join(o.out, "config.json"))
-		if err != nil {
+		if cfg, err = search.LoadConfig(o.out); err != nil {
 			return fmt.Errorf("--resume: %w", err)
-		}
-		cfg = search.Defaults()
-		if err := yaml.Unmarshal(b, &cfg); err != nil {
-			return fmt.Errorf("--resume: %s/config.json: %w", o.out, err)
 		}
 	}
 	if err := cfg.Validate(); err != nil {

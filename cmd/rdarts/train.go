@@ -97,15 +97,6 @@ func loadTrainConfig(path string, given *pflag.FlagSet) (train.Config, error) {
 	return c, err
 }
 
-// trainInterrupted lets run() give an interrupted training the exit status
-// of an interrupted search.
-func trainInterrupted(err error) error {
-	if errors.Is(err, train.ErrInterrupted) {
-		return search.ErrInterrupted
-	}
-	return err
-}
-
 func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	k, err := g.kernels()
 	if err != nil {
@@ -150,7 +141,7 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	log.Info("train", "dataset", r.Cfg.Dataset, "layers", r.Cfg.Layers, "init_channels", r.Cfg.Channels, "epochs", r.Cfg.Epochs,
 		"params", main, "params_aux", aux, "backend", k.Name(), "out", o.out)
 	if err := r.Run(cmd.Context()); err != nil {
-		return trainInterrupted(err)
+		return err
 	}
 	res, _ := r.Result()
 	fmt.Fprintf(g.stdout, "test error (last epoch %d): %.2f%%, %.6f M parameters (+%d in the auxiliary head)\nrun folder: %s (metrics.jsonl, result.json)\n",
@@ -312,7 +303,7 @@ func runExhaustive(cmd *cobra.Command, g *globals, o *exhaustiveOptions) error {
 			if !o.resume && errors.Is(err, train.ErrInterrupted) {
 				log.Warn("interrupted", "continue with", fmt.Sprintf("rdarts exhaustive --out %s --resume", o.out))
 			}
-			return trainInterrupted(err)
+			return err
 		}
 	}
 	ranking, err := train.Ranking(o.out)
