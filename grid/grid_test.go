@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/train"
 )
 
 const study = `
@@ -238,16 +242,26 @@ type fake struct {
 	retrainFrom map[string]string // retrain id → selected search id
 }
 
-func (f *fake) run(ctx context.Context, t *Task, resume bool) error {
+func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 	f.mu.Lock()
-	f.calls = append(f.calls, fmt.Sprintf("%s/%s resume=%v", t.Stage, t.ID, resume))
+	call := fmt.Sprintf("%s/%s resume=%v", t.Stage, t.ID, resume)
+	if force {
+		call += " force"
+	}
+	f.calls = append(f.calls, call)
 	n := len(f.calls)
 	f.mu.Unlock()
 	if err := os.MkdirAll(t.Dir, 0o755); err != nil {
 		return err
 	}
+	if t.Stage == StageSearch {
+		b, _ := json.Marshal(t.Search)
+		if err := os.WriteFile(filepath.Join(t.Dir, runfolder.ConfigFile), b, 0o644); err != nil {
+			return err
+		}
+	}
 	if n == f.interruptAt {
-		os.WriteFile(filepath.Join(t.Dir, CheckpointFile), []byte("ck"), 0o644)
+		os.WriteFile(filepath.Join(t.Dir, runfolder.CheckpointFile), []byte("ck"), 0o644)
 		f.cancel()
 		return errors.New("killed")
 	}
@@ -267,9 +281,14 @@ func (f *fake) run(ctx context.Context, t *Task, resume bool) error {
 		f.retrainFrom[t.ID] = src.ID
 		f.mu.Unlock()
 	}
-	b, _ := json.Marshal(map[string]any{"valid_acc": acc, "genotype": "g"})
-	return os.WriteFile(filepath.Join(t.Dir, ResultFile), b, 0o644)
+	if t.Stage == StageRetrain {
+		b, _ := json.Marshal(train.Result{Genotype: "g", TestError: 100 - acc})
+		return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
+	}
+	b, _ := json.Marshal(search.Outcome{Method: t.Search.Method, Genotype: "g", ValidAcc: acc, ValidError: 100 - acc})
+	return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 }
+
 
 func (f *fake) count(prefix string) int {
 	n := 0
@@ -400,21 +419,43 @@ func TestLocalFailureBlocksRetrain(t *testing.T) {
 	}
 }
 
-func TestCheckConfig(t *testing.T) {
+// TestChangedSettings: a run folder whose settings differ from the grid
+// file's is reported as changed (never finished), is not run, and
+// --rerun-changed replaces it.
+func TestChangedSettings(t *testing.T) {
 	dir := t.TempDir()
 	text := strings.Replace(small, "retrain: true", "search: {epochs: 4}", 1)
 	f, _ := Parse([]byte(text), dir)
 	p, _ := f.Plan()
-	tk := p.Search[0]
-	writeJSON(t, filepath.Join(tk.Dir, ConfigFile), tk.Search)
-	if err := tk.CheckConfig(); err != nil {
+	fk := &fake{retrainFrom: map[string]string{}}
+	if _, err := (Local{Workers: 1, Run: fk.run}).Execute(context.Background(), p); err != nil {
 		t.Fatal(err)
+	}
+	if ch, err := p.Search[0].Changes(); err != nil || len(ch) != 0 {
+		t.Fatalf("unchanged: %v %v", ch, err)
 	}
 	f2, _ := Parse([]byte(strings.Replace(text, "epochs: 4", "epochs: 5", 1)), dir)
 	p2, _ := f2.Plan()
-	err := Attempt(context.Background(), p2.Search[0], func(context.Context, *Task, bool) error { t.Error("ran"); return nil })
-	if err == nil || !strings.Contains(err.Error(), "epochs = 4 but the grid file now says 5") {
+	err := Attempt(context.Background(), p2.Search[0], func(context.Context, *Task, bool, bool) error { t.Error("ran"); return nil }, false)
+	if !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "--epochs (saved 4, given 5)") {
 		t.Errorf("changed budget: %v", err)
+	}
+	st, _ := p2.Status(context.Background(), nil)
+	if st[0].State != StateChanged || !strings.Contains(st[0].Detail, "--epochs") {
+		t.Errorf("status %s (%s)", st[0].State, st[0].Detail)
+	}
+	fk2 := &fake{retrainFrom: map[string]string{}}
+	sum, err := (Local{Workers: 1, Run: fk2.run}).Execute(context.Background(), p2)
+	if err == nil || sum.Changed != len(p2.Search) || len(fk2.calls) != 0 {
+		t.Errorf("without --rerun-changed: %+v, %v, calls %v", sum, err, fk2.calls)
+	}
+	fk3 := &fake{retrainFrom: map[string]string{}}
+	sum, err = (Local{Workers: 1, Run: fk3.run, RerunChanged: true}).Execute(context.Background(), p2)
+	if err != nil || sum.Ran != len(p2.Search) || !strings.HasSuffix(fk3.calls[0], "resume=false force") {
+		t.Errorf("--rerun-changed: %+v, %v, calls %v", sum, err, fk3.calls)
+	}
+	if st, _ := p2.Status(context.Background(), nil); st[0].State != StateDone {
+		t.Errorf("after the rerun: %s", st[0].State)
 	}
 }
 
@@ -424,7 +465,7 @@ func TestSlurmSubmit(t *testing.T) {
 	f.Path = filepath.Join(dir, "grid.yaml")
 	p, _ := f.Plan()
 	// Finish one search: it is left out of the array.
-	writeJSON(t, filepath.Join(p.Search[1].Dir, ResultFile), map[string]any{"valid_acc": 1.0})
+	writeJSON(t, filepath.Join(p.Search[1].Dir, runfolder.ResultFile), search.Outcome{Method: "darts", Genotype: "g", ValidAcc: 1})
 	// A fake sbatch that records its arguments and answers job ids.
 	bin := filepath.Join(dir, "sbatch")
 	os.WriteFile(bin, []byte("#!/bin/sh\necho \"$@\" >> "+dir+"/sbatch.args\nn=$(wc -l < "+dir+"/sbatch.args)\necho \"$((100+n));cluster\"\n"), 0o755)

@@ -17,14 +17,17 @@ import (
 type Local struct {
 	Workers int
 	Run     RunFunc
+	// RerunChanged replaces the runs whose settings changed (see
+	// Task.Changes) instead of leaving them.
+	RerunChanged bool
 	// Log, if set, receives a line per task outcome.
 	Log io.Writer
 }
 
 // Summary counts a grid run's outcomes.
 type Summary struct {
-	Ran, Skipped, Failed, Blocked int
-	Errors                        []error
+	Ran, Skipped, Failed, Blocked, Changed int
+	Errors                                 []error
 }
 
 // Execute runs every task of the plan; it returns an error naming the
@@ -102,12 +105,16 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 					if ctx.Err() != nil {
 						return
 					}
-					err := Attempt(ctx, t, l.Run)
+					err := Attempt(ctx, t, l.Run, l.RerunChanged)
 					mu.Lock()
 					switch {
 					case errors.Is(err, ErrSkipped):
 						sum.Skipped++
 						logf("grid: skip %s %s (finished)", t.Stage, t.ID)
+					case errors.Is(err, ErrChanged):
+						sum.Changed++
+						sum.Errors = append(sum.Errors, err)
+						logf("grid: CHANGED %s %s: %v", t.Stage, t.ID, err)
 					case err != nil && ctx.Err() != nil:
 						// Interrupted: leave it unsettled.
 						mu.Unlock()
@@ -131,12 +138,13 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("grid run interrupted (%w); run the same command again to finish it", err)
 	}
-	if sum.Failed+sum.Blocked > 0 {
+	if sum.Failed+sum.Blocked+sum.Changed > 0 {
 		var msgs []string
 		for _, e := range sum.Errors {
 			msgs = append(msgs, "  "+e.Error())
 		}
-		return sum, fmt.Errorf("%d task(s) failed and %d retraining(s) could not start:\n%s", sum.Failed, sum.Blocked, strings.Join(msgs, "\n"))
+		return sum, fmt.Errorf("%d task(s) failed, %d changed (grid run --rerun-changed reruns them) and %d retraining(s) could not start:\n%s",
+			sum.Failed, sum.Changed, sum.Blocked, strings.Join(msgs, "\n"))
 	}
 	return sum, nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/rdarts/rdarts/train"
 )
 
 // Task states reported by Status.
@@ -12,8 +14,9 @@ const (
 	StateRunning    = "running"
 	StatePending    = "pending"
 	StateFailed     = "failed"
-	StatePartial    = "interrupted" // a checkpoint to resume from
+	StatePartial    = "interrupted" // a run to resume
 	StateNotStarted = "not-started"
+	StateChanged    = "changed" // the run folder's settings differ from the grid file's
 )
 
 // TaskStatus is one task's state and where it comes from.
@@ -59,7 +62,12 @@ func (p *Plan) Status(ctx context.Context, q QueueFunc) ([]TaskStatus, error) {
 		e := elem[t.Stage+"/"+t.ID]
 		qs := states[e]
 		failMsg, failed := t.Failed()
+		changes, cerr := t.Changes()
 		switch {
+		case cerr != nil:
+			s.State, s.Detail = StateFailed, cerr.Error()
+		case len(changes) > 0:
+			s.State, s.Detail = StateChanged, changedError(t, changes).Error()
 		case t.Done():
 			s.State = StateDone
 		case qs == "RUNNING" || qs == "COMPLETING" || qs == "CONFIGURING":
@@ -97,7 +105,7 @@ type Selection struct {
 	ValidAcc               float64 // the selected search's one-shot validation accuracy
 	Genotype               string
 	// Retrain is the retraining's result.json, if finished.
-	Retrain map[string]any
+	Retrain *train.Result
 }
 
 // Collect groups the finished searches per (space, dataset, method, seed)
@@ -129,12 +137,14 @@ func (p *Plan) Collect() []Selection {
 		probe := &Task{ID: "collect", From: g}
 		if best, acc, err := probe.Selected(); err == nil {
 			s.Selected, s.ValidAcc = best, acc
-			if m, err := best.Result(); err == nil {
-				s.Genotype, _ = m["genotype"].(string)
+			if res, err := best.SearchResult(); err == nil {
+				s.Genotype = res.Genotype
 			}
 			for _, r := range p.Retrain {
 				if r.Done() && slices.Contains(r.From, best) {
-					s.Retrain, _ = r.Result()
+					if res, err := r.TrainResult(); err == nil {
+						s.Retrain = &res
+					}
 				}
 			}
 		}

@@ -16,21 +16,18 @@ import (
 	"time"
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
+	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/train"
 )
 
-// Files that mark a run folder's state; both `rdarts search` and `rdarts
-// train` write them.
-const (
-	ResultFile     = "result.json"
-	CheckpointFile = "checkpoint.gob"
-	ConfigFile     = "config.json"
-)
+// Done reports whether the task finished (its run folder holds
+// result.json, the last file a run writes).
+func (t *Task) Done() bool { return runfolder.Finished(t.Dir) }
 
-// Done reports whether the task finished (its run folder holds result.json).
-func (t *Task) Done() bool { return exists(filepath.Join(t.Dir, ResultFile)) }
-
-// Resumable reports whether an interrupted run can continue (checkpoint.gob).
-func (t *Task) Resumable() bool { return exists(filepath.Join(t.Dir, CheckpointFile)) }
+// Resumable reports whether an interrupted run can continue (its folder
+// holds the run's settings; without a checkpoint it starts at epoch 0).
+func (t *Task) Resumable() bool { return runfolder.Resumable(t.Dir) }
 
 // Started reports whether the run folder exists.
 func (t *Task) Started() bool { return exists(t.Dir) }
@@ -49,31 +46,11 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// Result reads the run folder's result.json.
-func (t *Task) Result() (map[string]any, error) {
-	b, err := os.ReadFile(filepath.Join(t.Dir, ResultFile))
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(t.Dir, ResultFile), err)
-	}
-	return m, nil
-}
+// SearchResult reads a finished search task's result.json.
+func (t *Task) SearchResult() (search.Outcome, error) { return search.ReadResult(t.Dir) }
 
-// ValidAcc is a finished search's one-shot validation accuracy (percent).
-func (t *Task) ValidAcc() (float64, error) {
-	m, err := t.Result()
-	if err != nil {
-		return 0, err
-	}
-	v, ok := m["valid_acc"].(float64)
-	if !ok {
-		return 0, fmt.Errorf("%s: no valid_acc", filepath.Join(t.Dir, ResultFile))
-	}
-	return v, nil
-}
+// TrainResult reads a finished retraining task's result.json.
+func (t *Task) TrainResult() (train.Result, error) { return train.ReadResult(t.Dir) }
 
 // Selected is the search a retraining takes its genotype from: its only
 // search, or, for R-DARTS, the member with the highest one-shot validation
@@ -81,12 +58,12 @@ func (t *Task) ValidAcc() (float64, error) {
 func (t *Task) Selected() (*Task, float64, error) {
 	best, bestAcc := (*Task)(nil), 0.0
 	for _, s := range t.From {
-		acc, err := s.ValidAcc()
+		res, err := s.SearchResult()
 		if err != nil {
 			return nil, 0, fmt.Errorf("search %s is not finished: %w", s.ID, err)
 		}
-		if best == nil || acc > bestAcc {
-			best, bestAcc = s, acc
+		if best == nil || res.ValidAcc > bestAcc {
+			best, bestAcc = s, res.ValidAcc
 		}
 	}
 	if best == nil {
@@ -95,75 +72,50 @@ func (t *Task) Selected() (*Task, float64, error) {
 	return best, bestAcc, nil
 }
 
-// CheckConfig refuses a search run folder whose config.json differs from
-// the planned configuration (the grid file's budgets changed since it
-// started); it names the first differing field.
-func (t *Task) CheckConfig() error {
-	if t.Stage != StageSearch {
-		return nil
+// Changes lists the settings in which a search task's run folder differs
+// from the grid file (the file's budgets changed since the run started);
+// none for a task not started, or a retraining.
+func (t *Task) Changes() ([]runfolder.Change, error) {
+	if t.Stage != StageSearch || !t.Resumable() {
+		return nil, nil
 	}
-	b, err := os.ReadFile(filepath.Join(t.Dir, ConfigFile))
+	have, err := search.LoadConfig(t.Dir)
 	if err != nil {
-		return nil // not started yet
+		return nil, err
 	}
-	var have, want map[string]any
-	if err := json.Unmarshal(b, &have); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(t.Dir, ConfigFile), err)
-	}
-	w, _ := json.Marshal(t.Search)
-	_ = json.Unmarshal(w, &want)
-	if k, hv, wv, ok := firstDiff(have, want, ""); ok {
-		return fmt.Errorf("task %s: %s holds a run with %s = %v but the grid file now says %v; restore the grid file or delete the run folder",
-			t.ID, t.Dir, k, hv, wv)
-	}
-	return nil
+	return runfolder.Diff(have, t.Search)
 }
 
-func firstDiff(a, b map[string]any, prefix string) (key string, av, bv any, differ bool) {
-	keys := map[string]bool{}
-	for k := range a {
-		keys[k] = true
+// ErrChanged is returned by Attempt for a task whose run folder holds a
+// run with other settings than the grid file's (see Changes).
+var ErrChanged = errors.New("settings changed since the run started")
+
+func changedError(t *Task, changes []runfolder.Change) error {
+	var names []string
+	for _, c := range changes {
+		names = append(names, c.String())
 	}
-	for k := range b {
-		keys[k] = true
-	}
-	var sorted []string
-	for k := range keys {
-		sorted = append(sorted, k)
-	}
-	slices.Sort(sorted)
-	for _, k := range sorted {
-		am, aok := a[k].(map[string]any)
-		bm, bok := b[k].(map[string]any)
-		if aok && bok {
-			if kk, x, y, d := firstDiff(am, bm, prefix+k+"."); d {
-				return kk, x, y, true
-			}
-			continue
-		}
-		x, _ := json.Marshal(a[k])
-		y, _ := json.Marshal(b[k])
-		if string(x) != string(y) {
-			return prefix + k, a[k], b[k], true
-		}
-	}
-	return "", nil, nil, false
+	return fmt.Errorf("%w: task %s: %s holds a run with %s; grid run --rerun-changed replaces it",
+		ErrChanged, t.ID, t.Dir, strings.Join(names, ", "))
 }
 
-// RunFunc runs one task to its end: resume says to continue from the run
-// folder's checkpoint. Tests inject fakes; Exec.Run is the real one.
-type RunFunc func(ctx context.Context, t *Task, resume bool) error
+// RunFunc runs one task to its end: resume says to continue the run in
+// its folder, force to replace it. Tests inject fakes; Exec.Run is the
+// real one.
+type RunFunc func(ctx context.Context, t *Task, resume, force bool) error
 
 // ErrSkipped is returned by Attempt for a task that was already finished.
 var ErrSkipped = errors.New("already finished")
 
-// Attempt runs a task once with run, unless it is finished (ErrSkipped):
-// it checks that its searches are done (retrain) and that the run folder
-// matches the plan (search), resumes from a checkpoint when there is one,
-// and records a failure in the task's .failed marker (removed on success).
-// An interruption (ctx cancelled) is not recorded as a failure.
-func Attempt(ctx context.Context, t *Task, run RunFunc) error {
-	if t.Done() {
+// Attempt runs a task once with run, unless it is finished with the grid
+// file's settings (ErrSkipped): it checks that its searches are done
+// (retrain), refuses a run folder whose settings changed (ErrChanged)
+// unless rerunChanged, which replaces it, resumes the run its folder
+// holds, and records a failure in the task's .failed marker (removed on
+// success). An interruption (ctx cancelled) is not recorded as a failure.
+func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error {
+	changes, err := t.Changes()
+	if err == nil && len(changes) == 0 && t.Done() {
 		return ErrSkipped
 	}
 	fail := func(err error) error {
@@ -173,20 +125,27 @@ func Attempt(ctx context.Context, t *Task, run RunFunc) error {
 		}
 		return err
 	}
+	force := false
+	switch {
+	case err != nil && !rerunChanged:
+		return fail(err)
+	case err != nil || len(changes) > 0:
+		if !rerunChanged {
+			return changedError(t, changes)
+		}
+		force = true
+	}
 	if t.Stage == StageRetrain {
 		if _, _, err := t.Selected(); err != nil {
 			return fail(err)
 		}
 	}
-	if err := t.CheckConfig(); err != nil {
-		return fail(err)
-	}
 	os.Remove(t.FailedMarker())
-	if err := run(ctx, t, t.Resumable()); err != nil {
+	if err := run(ctx, t, !force && t.Resumable(), force); err != nil {
 		return fail(err)
 	}
 	if !t.Done() {
-		return fail(fmt.Errorf("task %s ended without writing %s", t.ID, filepath.Join(t.Dir, ResultFile)))
+		return fail(fmt.Errorf("task %s ended without writing %s", t.ID, filepath.Join(t.Dir, runfolder.ResultFile)))
 	}
 	return nil
 }
@@ -208,7 +167,7 @@ type Exec struct {
 
 // Args is the command line (after the binary) that runs a task; for a
 // search it writes the configuration file it names.
-func (e Exec) Args(t *Task, resume bool) ([]string, error) {
+func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 	var args []string
 	if e.Threads > 0 {
 		args = append(args, "--threads", strconv.Itoa(e.Threads))
@@ -220,8 +179,14 @@ func (e Exec) Args(t *Task, resume bool) ([]string, error) {
 		if resume {
 			return append(args, "--resume"), nil
 		}
+		if force {
+			args = append(args, "--force")
+		}
 		cfgPath := strings.TrimSuffix(t.Log, ".log") + ".config.json"
-		b, _ := json.MarshalIndent(t.Search, "", "  ")
+		b, err := json.MarshalIndent(t.Search, "", "  ")
+		if err != nil {
+			return nil, fmt.Errorf("task %s: encoding its settings: %w", t.ID, err)
+		}
 		if err := os.MkdirAll(filepath.Dir(cfgPath), 0o755); err != nil {
 			return nil, err
 		}
@@ -248,8 +213,11 @@ func (e Exec) Args(t *Task, resume bool) ([]string, error) {
 		for _, k := range keys {
 			args = append(args, "--"+k+"="+t.Train[k])
 		}
-		if resume {
+		switch {
+		case resume:
 			args = append(args, "--resume")
+		case force:
+			args = append(args, "--force")
 		}
 		return args, nil
 	}
@@ -258,8 +226,8 @@ func (e Exec) Args(t *Task, resume bool) ([]string, error) {
 
 // Run runs the task's process and waits for it. Cancelling ctx sends it
 // SIGTERM, on which rdarts writes a checkpoint and exits.
-func (e Exec) Run(ctx context.Context, t *Task, resume bool) error {
-	args, err := e.Args(t, resume)
+func (e Exec) Run(ctx context.Context, t *Task, resume, force bool) error {
+	args, err := e.Args(t, resume, force)
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func TestReportInChromium(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dst, name), b, 0o644)
 		}
-		writeRetrain(t, filepath.Join(dst, "retrain"), 10+float64(i), map[string]any{"epochs": 3})
+		writeRetrain(t, filepath.Join(dst, "retrain"), 10+float64(i), genotypeOf(dst), "")
 		dirs = append(dirs, dst)
 	}
 	got, warnings := Load(dirs, quiet)

@@ -1,21 +1,18 @@
 package report
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/space"
+	"github.com/rdarts/rdarts/train"
 )
 
 // Run is one search run folder as read from disk.
@@ -40,27 +37,16 @@ type Run struct {
 	abs string
 }
 
-// Retrain is one retraining result: a folder whose result.json has a
-// test_error.
+// Retrain is one retraining result: a folder holding a training
+// result.json.
 type Retrain struct {
 	Dir       string
-	TestError float64 // percent, result.json's test_error
-	Curve     []Epoch // metrics.jsonl, if any
-	Genotype  string  // from result.json or config.json, if any
+	TestError float64         // percent, result.json's test_error
+	Curve     []train.Metrics // metrics.jsonl, if any
+	Genotype  string          // result.json's
 
-	refs []string // string values of config.json and result.json that may name the search folder
-	abs  string
-}
-
-// Epoch is one epoch of a retraining run's metrics.jsonl. Accuracies are
-// percent; fields a run does not write stay zero.
-type Epoch struct {
-	Epoch     int     `json:"epoch"`
-	LR        float64 `json:"lr"`
-	TrainLoss float64 `json:"train_loss"`
-	TrainAcc  float64 `json:"train_acc"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_acc"`
+	source string // the config's genotype_source: the search folder or its genotype.txt
+	abs    string
 }
 
 // Method is the run's method as the paper names it (DARTS, R-DARTS(L2),
@@ -71,24 +57,28 @@ func (r *Run) Method() string { m, _ := MethodOf(r.Config); return m }
 // each other (e.g. "wd=0.0081"); see MethodOf.
 func (r *Run) Setting() string { _, s := MethodOf(r.Config); return s }
 
-// MethodOf names a configuration's method as the paper does. Plain DARTS
-// with a drop path is R-DARTS(DP), with a weight decay other than the
-// default 3e-4 R-DARTS(L2); the setting then holds the value, and "1st
-// order" is added for first-order runs. A DARTS-ES run with es_simulate ran
-// to the end: it is reported as DARTS with setting "ES simulated".
+// MethodOf names a configuration's method as the paper does. A member of
+// an R-DARTS grid (the config's r_darts record) is R-DARTS(L2) or
+// R-DARTS(DP), its setting the member's value; other settings that differ
+// from the defaults (drop path, weight decay) are named in the setting,
+// and "1st order" is added for first-order runs. A DARTS-ES run with
+// es_simulate ran to the end: it is reported as DARTS with setting "ES
+// simulated".
 func MethodOf(c search.Config) (method, setting string) {
 	var s []string
 	switch c.Method {
 	case "darts":
 		method = "DARTS"
-		if c.DropPath > 0 {
+		switch {
+		case c.Member != nil && c.Member.Family == "dp":
 			method = "R-DARTS(DP)"
+		case c.Member != nil && c.Member.Family == "l2":
+			method = "R-DARTS(L2)"
+		}
+		if c.DropPath > 0 {
 			s = append(s, fmt.Sprintf("dp=%g", c.DropPath))
 		}
-		if c.WeightDecay != search.Defaults().WeightDecay {
-			if c.DropPath == 0 {
-				method = "R-DARTS(L2)"
-			}
+		if c.WeightDecay != search.Defaults().WeightDecay || (c.Member != nil && c.Member.Family == "l2") {
 			s = append(s, fmt.Sprintf("wd=%g", c.WeightDecay))
 		}
 	case "darts-es":
@@ -153,15 +143,10 @@ type Event struct {
 func (r *Run) Events() []Event {
 	var evs []Event
 	for _, m := range r.Log {
-		if m.Event == "" {
+		if m.Event == nil || m.Event.Kind == search.EventRSSelect {
 			continue
 		}
-		kind, arg, ok := strings.Cut(m.Event, ":")
-		var e int
-		if _, err := fmt.Sscanf(arg, "%d", &e); !ok || err != nil {
-			continue
-		}
-		evs = append(evs, Event{Kind: kind, At: m.Epoch, StopEpoch: e, Iteration: m.Iteration})
+		evs = append(evs, Event{Kind: m.Event.Kind, At: m.Epoch, StopEpoch: m.Event.Epoch, Iteration: m.Iteration})
 	}
 	if len(evs) > 0 || r.Config.HessianEvery == 0 {
 		return evs
@@ -229,107 +214,60 @@ func LoadRun(dir string) (*Run, error) {
 	} else if !fi.IsDir() {
 		return nil, fmt.Errorf("not a folder")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
+	var err error
+	if r.Config, err = search.LoadConfig(dir); err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &r.Config); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "config.json"), err)
-	}
-	if r.Config.Method == "" || r.Config.Space == "" {
-		return nil, fmt.Errorf("%s: not a search configuration (no method or space)", filepath.Join(dir, "config.json"))
-	}
-	r.Log, err = readJSONL[search.Metrics](filepath.Join(dir, "metrics.jsonl"))
-	if err != nil {
+	if r.Log, err = search.ReadMetrics(dir, false); err != nil {
 		return nil, err
 	}
 	if len(r.Log) == 0 {
-		return nil, fmt.Errorf("%s: no epochs recorded", filepath.Join(dir, "metrics.jsonl"))
+		return nil, fmt.Errorf("%s: no epochs recorded", filepath.Join(dir, runfolder.MetricsFile))
 	}
-	r.Epochs = lastPerEpoch(r.Log, func(m search.Metrics) int { return m.Epoch })
-	b, err = os.ReadFile(filepath.Join(dir, "result.json"))
-	switch {
-	case errors.Is(err, os.ErrNotExist):
+	r.Epochs = search.LatestPerEpoch(r.Log)
+	if !runfolder.Finished(dir) {
 		last := r.Epochs[len(r.Epochs)-1]
 		r.ResultEpoch, r.Genotype = last.Epoch, last.Genotype
 		return r, nil
-	case err != nil:
-		return nil, err
 	}
-	var res struct {
-		Epoch      *int     `json:"epoch"`
-		Genotype   string   `json:"genotype"`
-		ValidError *float64 `json:"valid_error"`
-		TestError  *float64 `json:"test_error"`
-	}
-	if err := json.Unmarshal(b, &res); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
-	}
-	if res.Epoch == nil || res.ValidError == nil {
-		return nil, fmt.Errorf("%s: no epoch or valid_error", filepath.Join(dir, "result.json"))
-	}
-	r.Finished, r.ResultEpoch, r.ValidError, r.Genotype = true, *res.Epoch, *res.ValidError, res.Genotype
-	if res.TestError != nil { // retrained in place
-		r.Retrain = append(r.Retrain, &Retrain{Dir: dir, TestError: *res.TestError, Genotype: res.Genotype, abs: r.abs})
-	}
-	return r, nil
-}
-
-// LoadRetrain reads a retraining folder: result.json with test_error
-// (required), metrics.jsonl (optional, its test curve) and config.json
-// (optional, for matching).
-func LoadRetrain(dir string) (*Retrain, error) {
-	t := &Retrain{Dir: dir}
-	t.abs, _ = filepath.Abs(dir)
-	res, err := readObject(filepath.Join(dir, "result.json"))
+	res, err := search.ReadResult(dir)
 	if err != nil {
 		return nil, err
 	}
-	te, ok := res["test_error"].(float64)
-	if !ok {
-		return nil, fmt.Errorf("%s: no test_error", filepath.Join(dir, "result.json"))
-	}
-	t.TestError = te
-	cfg, err := readObject(filepath.Join(dir, "config.json"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	r.Finished, r.ResultEpoch, r.ValidError, r.Genotype = true, res.Epoch, res.ValidError, res.Genotype
+	return r, nil
+}
+
+// LoadRetrain reads a retraining folder: result.json (required),
+// metrics.jsonl (optional, its test curve) and config.json (optional, for
+// matching).
+func LoadRetrain(dir string) (*Retrain, error) {
+	t := &Retrain{Dir: dir}
+	t.abs, _ = filepath.Abs(dir)
+	res, err := train.ReadResult(dir)
+	if err != nil {
 		return nil, err
 	}
-	for _, obj := range []map[string]any{res, cfg} {
-		for k, v := range obj {
-			s, ok := v.(string)
-			if !ok {
-				continue
-			}
-			t.refs = append(t.refs, s)
-			if k == "genotype" && strings.Contains(s, "Genotype(") && t.Genotype == "" {
-				t.Genotype = s
-			}
-		}
+	t.TestError, t.Genotype = res.TestError, res.Genotype
+	if cfg, err := train.ReadConfig(dir); err == nil {
+		t.source = cfg.GenotypeSource
+	} else if runfolder.Resumable(dir) {
+		return nil, err
 	}
-	sort.Strings(t.refs)
-	if _, err := os.Stat(filepath.Join(dir, "metrics.jsonl")); err == nil {
-		t.Curve, err = readJSONL[Epoch](filepath.Join(dir, "metrics.jsonl"))
+	if _, err := os.Stat(filepath.Join(dir, runfolder.MetricsFile)); err == nil {
+		curve, err := train.ReadMetrics(dir)
 		if err != nil {
 			return nil, err
 		}
-		t.Curve = lastPerEpoch(t.Curve, func(e Epoch) int { return e.Epoch })
+		t.Curve = lastPerEpoch(curve, func(e train.Metrics) int { return e.Epoch })
 	}
 	return t, nil
 }
 
-// isRetrain reports whether dir's result.json has a test_error and its
-// config.json is not a search configuration.
+// isRetrain reports whether dir holds a training result.json.
 func isRetrain(dir string) bool {
-	res, err := readObject(filepath.Join(dir, "result.json"))
-	if err != nil {
-		return false
-	}
-	if _, ok := res["test_error"].(float64); !ok {
-		return false
-	}
-	cfg, _ := readObject(filepath.Join(dir, "config.json"))
-	_, hasMethod := cfg["method"]
-	return !hasMethod
+	_, err := train.ReadResult(dir)
+	return err == nil
 }
 
 // Load reads every folder in dirs: search runs, and retraining folders
@@ -409,7 +347,7 @@ func match(t *Retrain, runs []*Run) (*Run, string) {
 			return r, ""
 		}
 	}
-	for _, ref := range t.refs {
+	if ref := t.source; ref != "" {
 		for _, base := range []string{"", filepath.Dir(t.abs), t.abs} {
 			p := ref
 			if base != "" && !filepath.IsAbs(p) {
@@ -444,43 +382,6 @@ func match(t *Retrain, runs []*Run) (*Run, string) {
 		return found[0], ""
 	}
 	return nil, fmt.Sprintf("its genotype is the result of %d runs given; ambiguous", len(found))
-}
-
-// readJSONL decodes one JSON object per line. A line that does not decode
-// (a truncated last line included) is an error naming file and line.
-func readJSONL[T any](path string) ([]T, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(line, &v); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w (truncated or half-written?)", path, n, err)
-		}
-		out = append(out, v)
-	}
-	return out, sc.Err()
-}
-
-func readObject(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, nil
 }
 
 // lastPerEpoch keeps the last record of each epoch, in epoch order.

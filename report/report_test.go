@@ -25,6 +25,7 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/space"
+	"github.com/rdarts/rdarts/train"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -315,7 +316,7 @@ func TestBrokenFoldersSkipped(t *testing.T) {
 			t.Errorf("warning %q (and the log) should name %s", warnings[i], dir)
 		}
 	}
-	if !strings.Contains(warnings[0], "metrics.jsonl:") {
+	if !strings.Contains(warnings[0], "metrics.jsonl line 3") {
 		t.Errorf("truncation warning should name the file and line: %q", warnings[0])
 	}
 	// And the whole report still gets written.
@@ -329,23 +330,32 @@ func TestBrokenFoldersSkipped(t *testing.T) {
 	}
 }
 
-// writeRetrain writes a retraining folder as rdarts train will: result.json
-// with test_error, metrics.jsonl with a test curve, config.json.
-func writeRetrain(t *testing.T, dir string, testErr float64, config map[string]any) {
+// writeRetrain writes a retraining folder as rdarts train does:
+// result.json, metrics.jsonl with a test curve, and config.json naming
+// where the genotype came from (source, "" for none).
+func writeRetrain(t *testing.T, dir string, testErr float64, genotype, source string) {
 	t.Helper()
 	os.MkdirAll(dir, 0o755)
-	res, _ := json.Marshal(map[string]any{"test_error": testErr, "test_acc": 100 - testErr})
+	res, _ := json.Marshal(train.Result{Genotype: genotype, Epochs: 3, TestError: testErr, TestAcc: 100 - testErr})
 	os.WriteFile(filepath.Join(dir, "result.json"), res, 0o644)
 	var lines []byte
 	for e := range 3 {
-		l, _ := json.Marshal(map[string]any{"epoch": e, "train_acc": 50 + 10*float64(e), "test_acc": 100 - testErr - 5*float64(2-e), "test_loss": 1.0 / float64(e+1)})
+		l, _ := json.Marshal(train.Metrics{Epoch: e, TrainAcc: 50 + 10*float64(e), TestAcc: 100 - testErr - 5*float64(2-e), TestLoss: 1.0 / float64(e+1)})
 		lines = append(append(lines, l...), '\n')
 	}
 	os.WriteFile(filepath.Join(dir, "metrics.jsonl"), lines, 0o644)
-	if config != nil {
-		c, _ := json.Marshal(config)
-		os.WriteFile(filepath.Join(dir, "config.json"), c, 0o644)
-	}
+	c := train.Defaults()
+	c.Genotype, c.GenotypeSource, c.Epochs = genotype, source, 3
+	b, _ := json.Marshal(c)
+	os.WriteFile(filepath.Join(dir, "config.json"), b, 0o644)
+}
+
+// orphanGenotype is a retraining's genotype that no search run found.
+const orphanGenotype = "Genotype(normal=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], normal_concat=range(2, 3), reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=range(2, 3))"
+
+func genotypeOf(dir string) string {
+	g, _ := os.ReadFile(filepath.Join(dir, "genotype.txt"))
+	return strings.TrimSpace(string(g))
 }
 
 // TestHTMLReport writes the full report with retraining results attached
@@ -368,8 +378,8 @@ func TestHTMLReport(t *testing.T) {
 		}
 		dirs = append(dirs, dst)
 	}
-	writeRetrain(t, filepath.Join(dirs[0], "retrain"), 12.5, map[string]any{"epochs": 3})      // inside the search folder
-	writeRetrain(t, filepath.Join(base, "train-2"), 11.0, map[string]any{"genotype": dirs[1]}) // names the search folder
+	writeRetrain(t, filepath.Join(dirs[0], "retrain"), 12.5, orphanGenotype, "")        // inside the search folder
+	writeRetrain(t, filepath.Join(base, "train-2"), 11.0, genotypeOf(dirs[1]), dirs[1]) // names the search folder
 	// Matched by genotype: the first of the ADA and ES runs whose result no
 	// other run shares.
 	genotypes := map[string]int{}
@@ -389,8 +399,8 @@ func TestHTMLReport(t *testing.T) {
 	if byGenotype < 0 {
 		t.Fatal("the fixture's ADA and ES runs share their genotype with another run")
 	}
-	writeRetrain(t, filepath.Join(base, "train-g"), 14.0, map[string]any{"genotype": unique})
-	writeRetrain(t, filepath.Join(base, "train-orphan"), 9.0, nil)
+	writeRetrain(t, filepath.Join(base, "train-g"), 14.0, unique, "")
+	writeRetrain(t, filepath.Join(base, "train-orphan"), 9.0, orphanGenotype, "")
 	args := append(slices.Clone(dirs), filepath.Join(base, "train-2"), filepath.Join(base, "train-g"), filepath.Join(base, "train-orphan"))
 	got, warnings := Load(args, quiet)
 	if len(got) != 4 {
@@ -546,7 +556,7 @@ func TestMatchAmbiguousGenotype(t *testing.T) {
 	if r, _ := match(tr, []*Run{a}); r != a {
 		t.Errorf("one run: %v", r)
 	}
-	tr.refs = []string{"/x/b/genotype.txt"}
+	tr.source = "/x/b/genotype.txt"
 	if r, _ := match(tr, []*Run{a, b}); r != b {
 		t.Errorf("a reference to b's genotype.txt: %v", r)
 	}
@@ -643,8 +653,11 @@ func TestMethodOf(t *testing.T) {
 		method, setting string
 	}{
 		{func(c *search.Config) {}, "DARTS", ""},
-		{func(c *search.Config) { c.WeightDecay = 0.0081 }, "R-DARTS(L2)", "wd=0.0081"},
-		{func(c *search.Config) { c.DropPath = 0.2 }, "R-DARTS(DP)", "dp=0.2"},
+		{func(c *search.Config) { c.WeightDecay = 0.0081 }, "DARTS", "wd=0.0081"},
+		{func(c *search.Config) { c.DropPath = 0.2 }, "DARTS", "dp=0.2"},
+		{func(c *search.Config) { c.WeightDecay, c.Member = 0.0081, &search.Member{Family: "l2", Value: 0.0081} }, "R-DARTS(L2)", "wd=0.0081"},
+		{func(c *search.Config) { c.Member = &search.Member{Family: "l2", Value: 3e-4} }, "R-DARTS(L2)", "wd=0.0003"},
+		{func(c *search.Config) { c.DropPath, c.Member = 0.2, &search.Member{Family: "dp", Value: 0.2} }, "R-DARTS(DP)", "dp=0.2"},
 		{func(c *search.Config) { c.Method = "darts-es"; c.Order = 1 }, "DARTS-ES", "1st order"},
 		{func(c *search.Config) { c.Method = "darts-es"; c.ESSimulate = true }, "DARTS", "ES simulated"},
 		{func(c *search.Config) { c.Method = "darts-ada" }, "DARTS-ADA", ""},

@@ -31,16 +31,17 @@ func NewAdaptive() *Adaptive {
 // (np.log), whose __round__ is numpy's: multiply by 10, round half to even,
 // divide by 10; Final is thus true for log ratios within [0.95, 1.05].
 //
-// Reproduced quirk: an R that overshoots R_max by more than about 5 % in
-// log scale (say η = 10 with R_max = 0.05: 3e-2 gives 0.85, 3e-1 gives 2.5)
-// is never final, and the reference would keep increasing. Choose η and
-// R_max so that R₀·ηᵏ lands on R_max, as both reference settings do.
-// It panics unless R and Max are positive.
+// Unlike the reference, an R at or above R_max is final too: there an R
+// that overshoots R_max by more than about 5 % in log scale (say η = 10
+// with R_max = 0.05: 3e-2 gives 0.85, 3e-1 gives 2.5) is never final, and
+// the weight decay grows until it overflows. With the reference's settings
+// (R₀·ηᵏ lands on R_max) both rules agree.
+// It panics unless R and Max are positive (Config.Validate ensures it).
 func (a *Adaptive) Final() bool {
 	if !(a.R > 0 && a.Max > 0) {
 		panic(fmt.Sprintf("search: Adaptive: R %v and Max %v must be positive", a.R, a.Max))
 	}
-	return numpyRound1(math.Log(a.Max)/math.Log(a.R)) == 1
+	return a.R >= a.Max || numpyRound1(math.Log(a.Max)/math.Log(a.R)) == 1
 }
 
 // numpyRound1 is numpy's round(x, 1) for a float64: x·10, rounded half to

@@ -49,27 +49,33 @@ func checkSchedule(t *testing.T, a *Adaptive, want []float64) {
 
 // TestAdaptiveRounding pins numpy's rounding of the log ratio to 0.1:
 // ratio·10 is rounded half to even, so 9.5 counts as 1.0 (final) and 10.5
-// too, 10.51 not. R = R_max^(1/ratio) gives the wanted ratio; the checks use
-// ratios well inside each side to stay clear of log rounding.
+// too, 10.51 not — but a ratio above 1 means R > R_max, which rdarts counts
+// as final whatever the rounding. R = R_max^(1/ratio) gives the wanted
+// ratio; the checks use ratios well inside each side to stay clear of log
+// rounding.
 func TestAdaptiveRounding(t *testing.T) {
 	for _, c := range []struct {
 		ratio float64
 		final bool
-	}{{0.94, false}, {0.951, true}, {1, true}, {1.049, true}, {1.06, false}} {
+	}{{0.5, false}, {0.94, false}, {0.951, true}, {1, true}, {1.049, true}, {1.06, true}, {2.5, true}} {
 		a := &Adaptive{R: math.Pow(0.03, 1/c.ratio), Factor: 10, Max: 0.03}
 		if got := a.Final(); got != c.final {
 			t.Errorf("ratio %g: Final = %v, want %v", c.ratio, got, c.final)
 		}
 	}
-	// The reproduced quirk: η 10, R_max 0.05 overshoots. 3e-2 gives
+	// The reference's quirk, fixed: η 10, R_max 0.05 overshoots. 3e-2 gives
 	// log(0.05)/log(0.03) = −2.99573/−3.50656 = 0.854 → 0.9, so it increases to
-	// 0.3, where the ratio is −2.99573/−1.20397 = 2.49: still not final.
+	// 0.3, where the reference's ratio test (2.49) is not final and it would
+	// go on to 3, 30, … until the decay overflows; rdarts stops at R ≥ R_max.
 	a := &Adaptive{R: 3e-4, Factor: 10, Max: 0.05}
 	for range 3 {
 		a.Increase()
 	}
-	if math.Abs(a.R-0.3) > 1e-12 || a.Final() {
-		t.Errorf("overshoot: R %g final %v; want 0.3, not final (reference behaviour)", a.R, a.Final())
+	if math.Abs(a.R-0.3) > 1e-12 || !a.Final() {
+		t.Errorf("overshoot: R %g final %v; want 0.3, final", a.R, a.Final())
+	}
+	if _, ok := a.Increase(); ok || math.Abs(a.R-0.3) > 1e-12 {
+		t.Errorf("overshoot: increased past R_max to %g", a.R)
 	}
 }
 

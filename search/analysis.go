@@ -1,78 +1,14 @@
 package search
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"github.com/rdarts/rdarts/data"
-	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 
-	"go.yaml.in/yaml/v3"
-
+	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 )
-
-// LoadConfig reads a run folder's config.json over the defaults.
-func LoadConfig(dir string) (Config, error) {
-	c := Defaults()
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
-	if err != nil {
-		return c, fmt.Errorf("%s is not a search run folder: %w", dir, err)
-	}
-	if err := yaml.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%s/config.json: %w", dir, err)
-	}
-	return c, nil
-}
-
-// ReadMetrics reads a run's metrics.jsonl. DARTS-ADA appends the epochs it
-// rolls back over; with latest only the last record of each epoch is kept,
-// in epoch order. A torn last line (a killed writer) is ignored.
-func ReadMetrics(dir string, latest bool) ([]Metrics, error) {
-	f, err := os.Open(filepath.Join(dir, metricsFile))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var all []Metrics
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<28)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		var m Metrics
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			return all, fmt.Errorf("%s/%s line %d: %w", dir, metricsFile, line, err)
-		}
-		all = append(all, m)
-	}
-	if err := sc.Err(); err != nil {
-		return all, err
-	}
-	if !latest {
-		return all, nil
-	}
-	byEpoch := map[int]Metrics{}
-	last := -1
-	for _, m := range all {
-		byEpoch[m.Epoch] = m
-		last = max(last, m.Epoch)
-	}
-	var out []Metrics
-	for e := 0; e <= last; e++ {
-		if m, ok := byEpoch[e]; ok {
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
 
 // ESResult is the DARTS-ES rule applied offline to a finished run.
 type ESResult struct {
@@ -127,16 +63,13 @@ func OpenRun(dir string, epoch int, k kernels.Backend, log *slog.Logger) (*Runne
 	if err != nil {
 		return nil, err
 	}
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	r, err := NewRunner(cfg, dir, k, log)
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, stateFile)
+	path := filepath.Join(dir, runfolder.CheckpointFile)
 	if epoch >= 0 {
-		path = r.epochCheckpoint(epoch)
+		path = filepath.Join(dir, runfolder.EpochCheckpoint(epoch))
 	}
 	s, err := LoadState(path)
 	if err != nil {
@@ -145,8 +78,8 @@ func OpenRun(dir string, epoch int, k kernels.Backend, log *slog.Logger) (*Runne
 		}
 		return nil, err
 	}
-	if epoch < 0 && s.Step != 0 {
-		return nil, fmt.Errorf("%s: the latest checkpoint is in the middle of epoch %d; resume the run first or pass --epoch", dir, s.Epoch)
+	if epoch < 0 && s.Pos.Step != 0 {
+		return nil, fmt.Errorf("%s: the latest checkpoint is in the middle of epoch %d; resume the run first or pass --epoch", dir, s.Pos.Epoch)
 	}
 	if err := r.b.restore(s); err != nil {
 		return nil, err
@@ -156,7 +89,7 @@ func OpenRun(dir string, epoch int, k kernels.Backend, log *slog.Logger) (*Runne
 }
 
 // Epoch is the last finished epoch of a loaded run.
-func (r *Runner) Epoch() int { return r.state.Epoch - 1 }
+func (r *Runner) Epoch() int { return r.state.Pos.Epoch - 1 }
 
 // Hessian recomputes the eigen-analysis of a loaded run at its epoch, on
 // the same batch the search used (the last α batch of the epoch).

@@ -3,36 +3,37 @@ package search
 import (
 	"fmt"
 
-	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/optim"
 )
+
+// stateVersion changes when State's layout does: an older checkpoint is
+// refused by name instead of being misread.
+const stateVersion = 2
 
 // State is everything a run needs to continue exactly where it stopped:
 // weights, α, both optimisers, batch-norm statistics, the position in the
 // data (epoch and step: every batch is a function of them), the partial
 // epoch's running sums, the metrics so far and the methods' state.
 type State struct {
-	Epoch, Step int // next step to run
-	Net         nn.Snapshot
-	Alpha       [][]float32
-	SGD         optim.SGDState
-	Adam        optim.AdamState
-	Sums        runfolder.Sums
-	History     []Metrics
-	ES          EarlyStopState
-	ADA         Adaptive
-	// Done is set once the run has finished (normally or by DARTS-ES).
-	Done bool
-	// Result, when set, is the run's answer where it is not an epoch's
-	// record (RS-ws' selected architecture).
+	Version int
+	Pos     runfolder.Position
+	Net     nn.Snapshot
+	Alpha   [][]float32
+	SGD     optim.SGDState
+	Adam    optim.AdamState
+	History []Metrics
+	ES      EarlyStopState
+	ADA     Adaptive
+	// Result, when set, is the run's answer where it is not the last
+	// epoch's record (the DARTS-ES stop epoch, RS-ws' selection).
 	Result *Metrics
 }
 
 // capture copies the searcher's state into a State.
 func (b *Bilevel) capture() State {
-	s := State{Net: b.Net.W.Snapshot(), SGD: b.SGD.State(), Adam: b.Adam.State()}
+	s := State{Version: stateVersion, Net: b.Net.W.Snapshot(), SGD: b.SGD.State(), Adam: b.Adam.State()}
 	for _, a := range b.Net.Alphas() {
 		s.Alpha = append(s.Alpha, append([]float32(nil), a.Value.Data...))
 	}
@@ -62,15 +63,14 @@ func (b *Bilevel) restore(s State) error {
 	return nil
 }
 
-// WriteAtomic writes a file atomically (see internal/atomicfile).
-func WriteAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
-
-// SaveState writes a checkpoint atomically.
-func SaveState(path string, s State) error { return runfolder.SaveGob(path, s) }
-
 // LoadState reads a checkpoint.
 func LoadState(path string) (State, error) {
 	var s State
-	err := runfolder.LoadGob(path, "search", &s)
-	return s, err
+	if err := runfolder.LoadGob(path, "search", &s); err != nil {
+		return s, err
+	}
+	if s.Version != stateVersion {
+		return s, fmt.Errorf("checkpoint %s was written by another version of rdarts (format %d, this one reads %d)", path, s.Version, stateVersion)
+	}
+	return s, nil
 }

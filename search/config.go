@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -54,7 +55,20 @@ type Config struct {
 	// RSArchs and RSBatches configure RS-ws' final selection (spec §7).
 	RSArchs   int `json:"rs_archs" yaml:"rs_archs"`
 	RSBatches int `json:"rs_batches" yaml:"rs_batches"`
+	// Member, when set, says the run is one member of an R-DARTS grid;
+	// rdarts robust and grid set it, and reports read it.
+	Member *Member `json:"r_darts,omitempty" yaml:"r_darts,omitempty"`
 }
+
+// Member is a run's place in an R-DARTS grid: the family (l2: weight
+// decay, dp: drop path) and the regularisation value of this member.
+type Member struct {
+	Family string  `json:"family" yaml:"family"`
+	Value  float64 `json:"value" yaml:"value"`
+}
+
+// MaxThreads bounds --threads: more goroutines than this only waste memory.
+const MaxThreads = 256
 
 // ESConfig are the constants of the DARTS-ES rule.
 type ESConfig struct {
@@ -92,6 +106,9 @@ func (c Config) Validate() error {
 	bad := func(field string, format string, args ...any) error {
 		return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
 	}
+	if err := runfolder.Finite(c); err != nil {
+		return err
+	}
 	if _, err := space.Get(c.Space); err != nil {
 		return bad("space", "%v", err)
 	}
@@ -126,10 +143,22 @@ func (c Config) Validate() error {
 		return bad("hessian-every", "must not be negative, have %d", c.HessianEvery)
 	case (c.Method == "darts-es" || c.Method == "darts-ada") && c.HessianEvery == 0:
 		return bad("hessian-every", "method %s needs the eigenvalue: set it (the reference uses 2)", c.Method)
-	case c.ES.Window < 1 || c.ES.Delta < 1 || c.ES.Factor <= 0:
-		return bad("es", "window and delta must be ≥ 1 and factor > 0")
-	case c.ADA.Factor <= 1 || c.ADA.Max <= 0:
-		return bad("ada", "factor must be > 1 and max > 0")
+	case c.ES.Window < 1:
+		return bad("es-window", "must be at least 1, have %d", c.ES.Window)
+	case c.ES.Delta < 1:
+		return bad("es-delta", "must be at least 1, have %d", c.ES.Delta)
+	case c.ES.Factor <= 0:
+		return bad("es-factor", "must be > 0, have %g", c.ES.Factor)
+	case c.ADA.Factor <= 1:
+		return bad("ada-factor", "must be > 1, have %g", c.ADA.Factor)
+	case c.ADA.Max <= 0:
+		return bad("ada-max", "must be > 0, have %g", c.ADA.Max)
+	case c.Method == "darts-ada" && c.WeightDecay <= 0:
+		return bad("weight-decay", "darts-ada multiplies it when the eigenvalue rises, so it must be > 0, have %g", c.WeightDecay)
+	case c.ES.StartEpoch < 0:
+		return bad("es-start-epoch", "must not be negative, have %d", c.ES.StartEpoch)
+	case c.Member != nil && c.Member.Family != "l2" && c.Member.Family != "dp":
+		return bad("r_darts.family", "%q is not l2 or dp", c.Member.Family)
 	case c.Method == "rs-ws" && (c.RSArchs < 1 || c.RSBatches < 1):
 		return bad("rs-archs", "RS-ws needs at least one architecture and one batch")
 	}

@@ -3,13 +3,13 @@ package search
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -61,10 +61,10 @@ type DropOptions struct {
 // dropCheckpoint finds the checkpoint of an epoch and the epoch and step it
 // holds.
 func dropCheckpoint(dir string, epoch int) (State, string, error) {
-	main := filepath.Join(dir, stateFile)
+	main := filepath.Join(dir, runfolder.CheckpointFile)
 	s, err := LoadState(main)
 	if epoch < 0 {
-		if err == nil && s.Epoch == 0 && s.Step == 0 {
+		if err == nil && s.Pos.Epoch == 0 && s.Pos.Step == 0 {
 			err = errors.New("it was written before the first step: no epoch has finished")
 		}
 		if err != nil {
@@ -72,19 +72,19 @@ func dropCheckpoint(dir string, epoch int) (State, string, error) {
 		}
 		return s, main, nil
 	}
-	if err == nil && s.Epoch == epoch+1 && s.Step == 0 {
+	if err == nil && s.Pos.Epoch == epoch+1 && s.Pos.Step == 0 {
 		return s, main, nil
 	}
-	path := filepath.Join(dir, fmt.Sprintf("checkpoint_%d.gob", epoch))
+	path := filepath.Join(dir, runfolder.EpochCheckpoint(epoch))
 	if _, statErr := os.Stat(path); statErr != nil {
 		have := "none"
 		if err == nil {
-			have = fmt.Sprintf("the end of epoch %d", s.Epoch-1)
-			if s.Step > 0 {
-				have = fmt.Sprintf("epoch %d after %d steps", s.Epoch, s.Step)
+			have = fmt.Sprintf("the end of epoch %d", s.Pos.Epoch-1)
+			if s.Pos.Step > 0 {
+				have = fmt.Sprintf("epoch %d after %d steps", s.Pos.Epoch, s.Pos.Step)
 			}
 		}
-		return s, path, fmt.Errorf("no checkpoint of epoch %d in %s: checkpoint.gob holds %s, and per-epoch checkpoints are kept by search --keep-checkpoints (and by darts-ada, for the last few epochs)", epoch, dir, have)
+		return s, path, fmt.Errorf("no checkpoint of epoch %d in %s: checkpoint.gob holds %s, and per-epoch checkpoints are kept by search --keep-checkpoints (and by darts-ada until its last rollback)", epoch, dir, have)
 	}
 	s, err = LoadState(path)
 	return s, path, err
@@ -96,9 +96,6 @@ func dropCheckpoint(dir string, epoch int) (State, string, error) {
 // the α of the epoch it ran to, not of the stop epoch its genotype.txt
 // names: pass that epoch for the latter, if its checkpoint exists).
 func MeasureDrop(dir string, o DropOptions, k kernels.Backend, log *slog.Logger) (Drop, error) {
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	cfg, err := LoadConfig(dir)
 	if err != nil {
 		return Drop{}, err
@@ -117,9 +114,9 @@ func MeasureDrop(dir string, o DropOptions, k kernels.Backend, log *slog.Logger)
 	if err := r.b.restore(s); err != nil {
 		return Drop{}, fmt.Errorf("%s: %w", path, err)
 	}
-	d := Drop{Epoch: s.Epoch - 1, Checkpoint: path, Transform: "train"}
-	if s.Step > 0 {
-		d.Epoch, d.Step = s.Epoch, s.Step
+	d := Drop{Epoch: s.Pos.Epoch - 1, Checkpoint: path, Transform: "train"}
+	if s.Pos.Step > 0 {
+		d.Epoch, d.Step = s.Pos.Epoch, s.Pos.Step
 	}
 	loader := r.infer
 	if o.Clean {
@@ -146,6 +143,9 @@ func MeasureDrop(dir string, o DropOptions, k kernels.Backend, log *slog.Logger)
 		copy(a.Value.Data, s.Alpha[i])
 	}
 	d.Drop = d.ContinuousAcc - d.DiscreteAcc
+	if key, bad := runfolder.NonFinite(d); bad {
+		return d, fmt.Errorf("%s: %s is NaN or Inf: the checkpoint's network has diverged", path, key)
+	}
 	for _, m := range s.History {
 		if m.Epoch == d.Epoch && d.Step == 0 {
 			acc := m.ValidAcc

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels/fast"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -24,7 +25,7 @@ func dropRun(t *testing.T) (Config, string) {
 	if err := runSearch(t, cfg, dir, false, steps); err == nil {
 		t.Fatal("the run did not stop at the end of epoch 0")
 	}
-	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	b, err := os.ReadFile(filepath.Join(dir, runfolder.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestDiscreteSkipsDroppedOps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := LoadState(filepath.Join(dir, stateFile))
+	s, err := LoadState(filepath.Join(dir, runfolder.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}

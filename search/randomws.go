@@ -91,5 +91,5 @@ func (r *Runner) selectRandomWS() Metrics {
 	r.b.setArchitecture(r.sp, best.g)
 	last := r.state.History[len(r.state.History)-1]
 	return Metrics{Epoch: last.Epoch, LR: last.LR, WeightDecay: last.WeightDecay, ValidAcc: best.acc,
-		Genotype: best.g.String(), Event: fmt.Sprintf("rs-select:%d", len(cands))}
+		Genotype: best.g.String(), Event: &Event{Kind: EventRSSelect, Epoch: last.Epoch, Candidates: len(cands)}}
 }

@@ -2,14 +2,13 @@ package search
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 )
 
 // RobustGrids are R-DARTS' regularisation grids (spec §6, the paper's sets).
@@ -56,6 +55,7 @@ func Robust(ctx context.Context, cfg Config, kind string, values []float64, dir 
 		} else {
 			c.DropPath, c.Cutout = v, true
 		}
+		c.Member = &Member{Family: kind, Value: v}
 		mdir := filepath.Join(dir, kind+"_"+strconv.FormatFloat(v, 'g', -1, 64))
 		m, err := runMember(ctx, c, mdir, k, log, p)
 		if err != nil {
@@ -68,11 +68,15 @@ func Robust(ctx context.Context, cfg Config, kind string, values []float64, dir 
 		}
 	}
 	res.Genotype = res.Members[res.Best].Genotype
-	b, _ := json.MarshalIndent(res, "", "  ")
-	if err := WriteAtomic(filepath.Join(dir, "robust.json"), append(b, '\n')); err != nil {
+	f, err := runfolder.Acquire(dir)
+	if err != nil {
 		return res, err
 	}
-	return res, WriteAtomic(filepath.Join(dir, "genotype.txt"), []byte(res.Genotype+"\n"))
+	defer f.Release()
+	if err := f.Write(runfolder.GenotypeFile, []byte(res.Genotype+"\n")); err != nil {
+		return res, err
+	}
+	return res, f.WriteJSON("robust.json", res)
 }
 
 func runMember(ctx context.Context, c Config, dir string, k kernels.Backend, log *slog.Logger, p Progress) (RobustMember, error) {
@@ -81,11 +85,11 @@ func runMember(ctx context.Context, c Config, dir string, k kernels.Backend, log
 		return RobustMember{}, err
 	}
 	r.Progress = p
-	_, statErr := os.Stat(filepath.Join(dir, stateFile))
-	if err := r.Start(statErr == nil); err != nil {
+	if err := r.Start(runfolder.Resumable(dir)); err != nil {
 		return RobustMember{}, err
 	}
-	if !r.state.Done {
+	defer r.Close()
+	if !r.Done() {
 		log.Info("R-DARTS member", "out", dir, "weight_decay", c.WeightDecay, "drop_path", c.DropPath)
 		if err := r.Run(ctx); err != nil {
 			return RobustMember{}, err

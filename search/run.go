@@ -2,8 +2,6 @@ package search
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -21,39 +19,19 @@ import (
 	"github.com/rdarts/rdarts/tensor"
 )
 
-// Metrics is one epoch's record in metrics.jsonl. Accuracies are percent.
-type Metrics struct {
-	Epoch       int         `json:"epoch"`
-	Iteration   int         `json:"iteration"` // DARTS-ADA restarts so far
-	LR          float64     `json:"lr"`
-	WeightDecay float64     `json:"weight_decay"`
-	DropPath    float64     `json:"drop_path"`
-	TrainLoss   float64     `json:"train_loss"`
-	TrainAcc    float64     `json:"train_acc"`
-	ValidLoss   float64     `json:"valid_loss"`
-	ValidAcc    float64     `json:"valid_acc"`
-	Genotype    string      `json:"genotype"`
-	AlphaNormal [][]float64 `json:"alpha_normal"` // softmax weights
-	AlphaReduce [][]float64 `json:"alpha_reduce"`
-	EV          *float64    `json:"ev,omitempty"`
-	Eigen       *Eigen      `json:"eigen,omitempty"`
-	Event       string      `json:"event,omitempty"` // es-stop, es-would-stop, ada-rollback
-	Seconds     float64     `json:"seconds"`
-}
-
 // ErrInterrupted is returned when a run stopped on request after writing a
 // checkpoint; --resume continues it.
-var ErrInterrupted = errors.New("interrupted; checkpoint written, continue with --resume")
+var ErrInterrupted = runfolder.ErrInterrupted
+
+// ErrDiverged is wrapped by the error of a run in which a quantity became
+// NaN or Inf.
+var ErrDiverged = runfolder.ErrDiverged
 
 // Progress receives step-level progress; nil means none.
-type Progress interface {
-	StartEpoch(epoch, epochs, steps, done int)
-	Step(step int, loss, acc float64)
-	EndEpoch()
-}
+type Progress = runfolder.Progress
 
-// Runner is one search run: configuration, data, the bilevel optimiser and
-// the run folder.
+// Runner is one search run: configuration, data, the bilevel optimiser,
+// the method and the run folder.
 type Runner struct {
 	Cfg      Config
 	Dir      string
@@ -62,24 +40,27 @@ type Runner struct {
 	// StopAfter, if > 0, makes the run return ErrInterrupted after that many
 	// steps (tests use it to stop at a precise point).
 	StopAfter int
+	// Force lets Start replace a folder that holds another run's files.
+	Force bool
 
 	b                   *Bilevel
 	sp                  space.Space
 	train, valid, infer data.Loader
 	es                  *EarlyStop
+	method              Method
 	state               State
+	folder              *runfolder.Folder
 }
 
-const (
-	stateFile   = "checkpoint.gob"
-	metricsFile = "metrics.jsonl"
-	eigenFile   = "eigen.jsonl"
-)
-
-// NewRunner loads the data and builds the network for cfg in run folder dir.
+// NewRunner loads the data and builds the network for cfg in run folder
+// dir; it refuses settings that are invalid or need more memory than the
+// machine has, before anything is written.
 func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
 	sp, _ := space.Get(cfg.Space)
 	ds, err := data.Load(cfg.Dataset, cfg.Data, true)
@@ -90,12 +71,19 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	if err != nil {
 		return nil, err
 	}
+	if cfg.BatchSize > trainSet.Len() {
+		return nil, fmt.Errorf("batch-size: %d is more than the %d images of the training half", cfg.BatchSize, trainSet.Len())
+	}
+	if err := runfolder.CheckMemory(SearchBytes(sp, cfg, ds.C, ds.H, ds.W), fmt.Sprintf("the one-shot network (--layers %d, --init-channels %d, --batch-size %d)", cfg.Layers, cfg.Channels, cfg.BatchSize)); err != nil {
+		return nil, err
+	}
 	norm, err := data.NormFor(cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	// Cutout only with drop path, as the reference's Helper forces.
-	tf := data.StandardTrain(norm, cfg.Cutout && cfg.DropPath > 0)
+	// Cutout only with drop path, as the reference's Helper forces (RS-ws,
+	// which drops no path, has none).
+	tf := data.StandardTrain(norm, cfg.Cutout && cfg.DropPath > 0 && cfg.Method != "rs-ws")
 	net, err := supernet.New(supernet.Config{Space: sp, InChannels: ds.C, Classes: ds.Classes, C: cfg.Channels, Layers: cfg.Layers}, cfg.Seed)
 	if err != nil {
 		return nil, err
@@ -105,9 +93,18 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	r.valid = data.Loader{Data: validSet, BatchSize: cfg.BatchSize, Transform: tf, Seed: cfg.Seed, Stream: 2}
 	// The reference validates on the α half with the training transform.
 	r.infer = data.Loader{Data: validSet, BatchSize: cfg.BatchSize, Transform: tf, Seed: cfg.Seed, Stream: 3}
-	r.es = &EarlyStop{Window: cfg.ES.Window, Delta: cfg.ES.Delta, Factor: cfg.ES.Factor, StartEpoch: cfg.ES.StartEpoch, Every: max(cfg.HessianEvery, 1)}
-	r.state.ADA = Adaptive{R: cfg.WeightDecay, Factor: cfg.ADA.Factor, Max: cfg.ADA.Max}
+	r.es = r.newEarlyStop()
+	r.state = State{Version: stateVersion, ADA: Adaptive{R: cfg.WeightDecay, Factor: cfg.ADA.Factor, Max: cfg.ADA.Max}}
+	if r.method, err = NewMethod(cfg, &r.state.ADA); err != nil {
+		return nil, err
+	}
+	r.b.Discrete = r.method.Name() == RandomWS{}.Name()
 	return r, nil
+}
+
+func (r *Runner) newEarlyStop() *EarlyStop {
+	c := r.Cfg.ES
+	return &EarlyStop{Window: c.Window, Delta: c.Delta, Factor: c.Factor, StartEpoch: c.StartEpoch, Every: max(r.Cfg.HessianEvery, 1)}
 }
 
 // Network exposes the one-shot model.
@@ -116,79 +113,78 @@ func (r *Runner) Network() *supernet.Network { return r.b.Net }
 // Bilevel exposes the optimiser, e.g. for the Hessian of a loaded checkpoint.
 func (r *Runner) Bilevel() *Bilevel { return r.b }
 
-// Start prepares the run folder: a fresh one (refusing to overwrite a run)
-// or, with resume, the last checkpoint.
+// Done reports whether the run has finished.
+func (r *Runner) Done() bool { return r.state.Pos.Done }
+
+// Start takes the run folder's lock and prepares it (runfolder.Begin):
+// a new run, or with resume the saved one, which must have the settings of
+// r.Cfg. A resumed run without a checkpoint starts at epoch 0; a finished
+// one writes any missing final file.
 func (r *Runner) Start(resume bool) error {
-	ck := filepath.Join(r.Dir, stateFile)
-	if resume {
-		s, err := LoadState(ck)
-		if err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		if err := r.b.restore(s); err != nil {
-			return fmt.Errorf("--resume: %s: %w", ck, err)
-		}
-		r.state = s
-		r.es.SetState(s.ES)
-		r.b.SGD.WeightDecay = s.ADA.R
-		return r.rewriteMetrics()
-	}
-	if _, err := os.Stat(ck); err == nil {
-		return fmt.Errorf("--out %s already holds a run: pass --resume to continue it or choose another folder", r.Dir)
-	}
-	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	cfg, _ := json.MarshalIndent(r.Cfg, "", "  ")
-	if err := WriteAtomic(filepath.Join(r.Dir, "config.json"), append(cfg, '\n')); err != nil {
+	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
+	if err != nil {
 		return err
 	}
-	return r.rewriteMetrics()
+	r.folder = f
+	if err := r.start(fromCheckpoint); err != nil {
+		r.Close()
+		return err
+	}
+	return nil
 }
 
-// rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history,
-// dropping lines a killed run wrote after its last checkpoint.
-// eigen.jsonl follows the same rule.
-func (r *Runner) rewriteMetrics() error {
+func (r *Runner) start(fromCheckpoint bool) error {
+	if !fromCheckpoint {
+		return r.writeLogs()
+	}
+	ck := r.folder.Path(runfolder.CheckpointFile)
+	s, err := LoadState(ck)
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if err := r.b.restore(s); err != nil {
+		return fmt.Errorf("--resume: %s: %w", ck, err)
+	}
+	r.state = s
+	r.es.SetState(s.ES)
+	r.b.SGD.WeightDecay = s.ADA.R
+	if err := r.writeLogs(); err != nil {
+		return err
+	}
+	if r.state.Pos.Done {
+		return r.finish() // a run killed while writing its final files
+	}
+	return nil
+}
+
+// Close releases the run folder. Run calls it when it returns.
+func (r *Runner) Close() {
+	r.folder.Release()
+	r.folder = nil
+}
+
+// writeLogs makes metrics.jsonl and eigen.jsonl hold exactly the state's
+// history (a resumed run drops what a killed run wrote after its last
+// checkpoint).
+func (r *Runner) writeLogs() error {
 	var eig []EigenRecord
 	for _, m := range r.state.History {
 		if m.Eigen != nil {
-			eig = append(eig, eigenRecord(m))
+			eig = append(eig, EigenRecord{Epoch: m.Epoch, Iteration: m.Iteration, Eigen: *m.Eigen})
 		}
 	}
-	if err := runfolder.WriteJSONL(filepath.Join(r.Dir, eigenFile), eig); err != nil {
+	if err := runfolder.WriteJSONL(r.folder, runfolder.EigenFile, eig); err != nil {
 		return err
 	}
-	return runfolder.WriteJSONL(filepath.Join(r.Dir, metricsFile), r.state.History)
+	return runfolder.WriteJSONL(r.folder, runfolder.MetricsFile, r.state.History)
 }
 
-// EigenRecord is a line of eigen.jsonl: one eigen-analysis.
-type EigenRecord struct {
-	Epoch     int `json:"epoch"`
-	Iteration int `json:"iteration"`
-	Eigen
-}
-
-func eigenRecord(m Metrics) EigenRecord {
-	return EigenRecord{Epoch: m.Epoch, Iteration: m.Iteration, Eigen: *m.Eigen}
-}
-
-func (r *Runner) appendMetrics(m Metrics) error {
-	return runfolder.AppendJSONL(filepath.Join(r.Dir, metricsFile), m)
-}
-
-// checkpoint saves the current state.
-func (r *Runner) checkpoint() error {
+// capture is the full state at the current position.
+func (r *Runner) capture() State {
 	s := r.b.capture()
-	s.Epoch, s.Step, s.Sums, s.History, s.Done, s.Result = r.state.Epoch, r.state.Step, r.state.Sums, r.state.History, r.state.Done, r.state.Result
+	s.Pos, s.History, s.Result = r.state.Pos, r.state.History, r.state.Result
 	s.ES, s.ADA = r.es.State(), r.state.ADA
-	r.state = s
-	return SaveState(filepath.Join(r.Dir, stateFile), s)
-}
-
-// epochCheckpoint is the per-epoch copy DARTS-ADA rolls back to.
-func (r *Runner) epochCheckpoint(epoch int) string {
-	return filepath.Join(r.Dir, fmt.Sprintf("checkpoint_%d.gob", epoch))
+	return s
 }
 
 // LR is the cosine learning rate of an epoch.
@@ -209,55 +205,47 @@ func toBatch(b *data.Batch) Batch {
 }
 
 // Run searches until the last epoch, a DARTS-ES stop, an error or ctx's
-// cancellation (then it checkpoints and returns ErrInterrupted).
+// cancellation (then it checkpoints and returns ErrInterrupted). It
+// releases the run folder when it returns.
 func (r *Runner) Run(ctx context.Context) error {
-	randomWS := r.Cfg.Method == "rs-ws"
-	r.b.Discrete = randomWS
+	defer r.Close()
+	if r.folder == nil {
+		return fmt.Errorf("search: Run before Start")
+	}
+	return runfolder.Loop{Progress: r.Progress, StopAfter: r.StopAfter}.Run(ctx, loopJob{r})
+}
+
+// loopJob is the Runner as the epoch loop sees it.
+type loopJob struct{ r *Runner }
+
+func (j loopJob) Pos() *runfolder.Position { return &j.r.state.Pos }
+func (j loopJob) Epochs() int              { return j.r.Cfg.Epochs }
+func (j loopJob) Checkpoint() error        { return j.r.checkpoint() }
+func (j loopJob) EndEpoch(epoch int) error { return j.r.endEpoch(epoch) }
+
+func (j loopJob) Epoch(epoch int) (int, func(int) (float64, int, int, error), func()) {
+	r := j.r
 	steps := r.train.Steps()
-	budget := runfolder.Budget(r.StopAfter)
-	var progress func(int, float64, float64)
-	if r.Progress != nil {
-		progress = r.Progress.Step
+	lr, dp := r.LR(epoch), r.DropPath(epoch)
+	tr := data.Iterate(r.train.Epoch(epoch), r.state.Pos.Step, 2)
+	va := data.Iterate(r.valid.Draws(epoch, steps), r.state.Pos.Step, 2)
+	step := func(i int) (float64, int, int, error) {
+		tb, _ := tr.Next()
+		vb, _ := va.Next()
+		var res Result
+		if r.b.Discrete {
+			res = r.randomStep(toBatch(tb), lr, epoch, i)
+		} else {
+			res = r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, i)
+		}
+		return res.Loss, res.Correct, res.N, r.checkFinite(res.Loss, epoch, i)
 	}
-	for !r.state.Done && r.state.Epoch < r.Cfg.Epochs {
-		epoch := r.state.Epoch
-		lr, dp := r.LR(epoch), r.DropPath(epoch)
-		if r.Progress != nil {
-			r.Progress.StartEpoch(epoch, r.Cfg.Epochs, steps, r.state.Step)
-		}
-		tr := data.Iterate(r.train.Epoch(epoch), r.state.Step, 2)
-		va := data.Iterate(r.valid.Draws(epoch, steps), r.state.Step, 2)
-		interrupted, err := runfolder.Steps{N: steps, Pos: &r.state.Step, Sums: &r.state.Sums, Budget: &budget, Progress: progress}.Run(ctx,
-			func(step int) (float64, int, int, error) {
-				tb, _ := tr.Next()
-				vb, _ := va.Next()
-				var res Result
-				if randomWS {
-					res = r.randomStep(toBatch(tb), lr, epoch, step)
-				} else {
-					res = r.b.Step(toBatch(tb), toBatch(vb), lr, dp, epoch, step)
-				}
-				return res.Loss, res.Correct, res.N, r.checkFinite(res.Loss, epoch, step)
-			})
-		tr.Close()
-		va.Close()
-		if err != nil {
-			return err
-		}
-		if interrupted {
-			if err := r.checkpoint(); err != nil {
-				return err
-			}
-			return ErrInterrupted
-		}
-		if r.Progress != nil {
-			r.Progress.EndEpoch()
-		}
-		if err := r.endEpoch(epoch, lr, dp); err != nil {
-			return err
-		}
-	}
-	return nil
+	return steps, step, func() { tr.Close(); va.Close() }
+}
+
+// checkpoint saves the state at the current position.
+func (r *Runner) checkpoint() error {
+	return r.folder.SaveGob(runfolder.CheckpointFile, r.capture())
 }
 
 // checkFinite stops the run on a NaN or Inf in the loss, w or α.
@@ -277,8 +265,11 @@ func (r *Runner) checkFinite(loss float64, epoch, step int) error {
 	if what == "" {
 		return nil
 	}
-	return fmt.Errorf("diverged: %s became NaN or Inf at epoch %d, step %d; the last good checkpoint (end of epoch %d) is kept in %s — try a lower --lr or --arch-lr",
-		what, epoch, step, epoch-1, r.Dir)
+	return r.diverged(what, epoch, step)
+}
+
+func (r *Runner) diverged(what string, epoch, step int) error {
+	return runfolder.Diverged(what, epoch, step, r.Dir, "try a lower --lr or --arch-lr")
 }
 
 // softmaxRows turns α logits into the mixing weights for the log.
@@ -301,33 +292,23 @@ func softmaxRows(v *autograd.Var) [][]float64 {
 	return rows
 }
 
-// validate runs the whole α half in eval mode.
+// validate runs the whole α half in eval mode (RS-ws: the current
+// architecture, one-hot).
 func (r *Runner) validate(epoch int) (loss, acc float64) {
-	it := data.Iterate(r.infer.Epoch(epoch), 0, 2)
-	defer it.Close()
-	var l float64
-	var c, n int
-	for step := 0; ; step++ {
-		vb, ok := it.Next()
-		if !ok {
-			break
-		}
-		res := r.b.Evaluate(toBatch(vb), false, epoch, step)
-		l += res.Loss * float64(res.N)
-		c += res.Correct
-		n += res.N
-	}
-	return l / float64(n), 100 * float64(c) / float64(n)
+	loss, acc, _ = r.evaluateSplit(r.infer, epoch, r.b.Discrete)
+	return loss, acc
 }
 
-// endEpoch does the end-of-epoch work of spec §2: eigenvalue, validation,
-// genotype, metrics, the methods' decisions, checkpoint.
-func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
+// endEpoch does the end-of-epoch work: eigenvalue, validation, genotype,
+// the method's decision, then the files — the per-epoch checkpoint before
+// the main one, so a kill between them never loses a rollback target.
+func (r *Runner) endEpoch(epoch int) error {
 	start := time.Now()
 	last := epoch == r.Cfg.Epochs-1
+	lr, dp := r.LR(epoch), r.DropPath(epoch)
+	pos := &r.state.Pos
 	m := Metrics{Epoch: epoch, Iteration: r.state.ADA.Increases, LR: lr, WeightDecay: r.b.SGD.WeightDecay, DropPath: dp}
-	s := r.state.Sums
-	m.TrainLoss, m.TrainAcc = s.MeanLoss(), s.Accuracy()
+	m.TrainLoss, m.TrainAcc = pos.Sums.MeanLoss(), pos.Sums.Accuracy()
 	if k := r.Cfg.HessianEvery; k > 0 && (epoch%k == 0 || last) && !r.b.Discrete {
 		// The batch of the epoch's last α step, as the reference.
 		var vb data.Batch
@@ -337,30 +318,22 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 			return fmt.Errorf("epoch %d: eigenvalue: %w", epoch, err)
 		}
 		m.EV, m.Eigen = &eig.Value, &eig
-		if err := runfolder.AppendJSONL(filepath.Join(r.Dir, eigenFile), eigenRecord(m)); err != nil {
-			return err
-		}
 	}
 	m.ValidLoss, m.ValidAcc = r.validate(epoch)
+	if key, ok := runfolder.NonFinite(m); ok {
+		return r.diverged(key, epoch, -1)
+	}
 	m.Genotype = r.b.Net.Genotype().String()
 	m.AlphaNormal, m.AlphaReduce = softmaxRows(r.b.Net.AlphaNormal), softmaxRows(r.b.Net.AlphaReduce)
-	m.Seconds = s.Seconds + time.Since(start).Seconds()
+	m.Seconds = pos.Sums.Seconds + time.Since(start).Seconds()
 
-	rollback := -1
+	d := Decision{Action: Continue}
 	if m.EV != nil {
 		if last {
 			r.es.Finish(epoch, *m.EV)
 		} else if stop, stopEpoch := r.es.Observe(epoch, *m.EV); stop {
-			switch {
-			case r.Cfg.Method == "darts-es" && !r.Cfg.ESSimulate:
-				m.Event = fmt.Sprintf("es-stop:%d", stopEpoch)
-				r.state.Done = true
-			case r.Cfg.Method == "darts-ada" && !r.state.ADA.Final():
-				m.Event = fmt.Sprintf("ada-rollback:%d", stopEpoch)
-				rollback = stopEpoch
-			default:
-				m.Event = fmt.Sprintf("es-would-stop:%d", stopEpoch)
-			}
+			d = r.method.Fired(stopEpoch)
+			m.Event = &d.Event
 		}
 	}
 	r.state.History = append(r.state.History, m)
@@ -368,68 +341,103 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 		sel := r.selectRandomWS()
 		r.state.Result = &sel
 	}
-	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, runfolder.Sums{}
-	if last {
-		r.state.Done = true
+	pos.Epoch, pos.Step, pos.Sums, pos.Done = epoch+1, 0, runfolder.Sums{}, last
+	r.logEpoch(m)
+	switch d.Action {
+	case Rollback:
+		return r.rollback(d.Event.Epoch)
+	case Stop:
+		pos.Done = true
+		r.state.Result = r.record(d.Event.Epoch)
 	}
-	if rollback >= 0 {
-		return r.rollback(rollback)
+	if err := r.epochCheckpoints(epoch); err != nil {
+		return err
 	}
 	if err := r.checkpoint(); err != nil {
 		return err
 	}
-	if r.Cfg.Method == "darts-ada" || r.Cfg.KeepCheckpoints {
-		if err := SaveState(r.epochCheckpoint(epoch), r.state); err != nil {
-			return err
-		}
-		if !r.Cfg.KeepCheckpoints {
-			// DARTS-ADA rolls back at most f·(⌊w/2⌋+delta) epochs.
-			os.Remove(r.epochCheckpoint(epoch - r.es.Every*(r.Cfg.ES.Window/2+r.Cfg.ES.Delta) - 1))
-		}
-	}
-	if err := r.appendMetrics(m); err != nil {
+	if err := r.writeLogs(); err != nil {
 		return err
 	}
-	args := []any{"epoch", epoch, "lr", fmt.Sprintf("%.5g", lr), "train_acc", fmt.Sprintf("%.2f", m.TrainAcc), "valid_acc", fmt.Sprintf("%.2f", m.ValidAcc)}
-	if m.EV != nil {
-		args = append(args, "ev", fmt.Sprintf("%.5g", *m.EV))
-	}
-	r.Log.Info("epoch", append(args, "genotype", m.Genotype)...)
-	if r.state.Done {
+	if pos.Done {
 		return r.finish()
 	}
 	return nil
 }
 
-// rollback is DARTS-ADA's restart (spec §5): back to the checkpoint of the
-// stop epoch, weight decay ×η, continue from the next epoch. Unlike the
-// reference, the eigenvalue history is cut back to the stop epoch and the
-// second-order step uses the new decay.
+func (r *Runner) logEpoch(m Metrics) {
+	args := []any{"epoch", m.Epoch, "lr", fmt.Sprintf("%.5g", m.LR), "train_acc", fmt.Sprintf("%.2f", m.TrainAcc), "valid_acc", fmt.Sprintf("%.2f", m.ValidAcc)}
+	if m.EV != nil {
+		args = append(args, "ev", fmt.Sprintf("%.5g", *m.EV))
+	}
+	if m.Event != nil {
+		args = append(args, "event", m.Event.Kind, "event_epoch", m.Event.Epoch)
+	}
+	r.Log.Info("epoch", append(args, "genotype", m.Genotype)...)
+}
+
+// record is the latest record of an epoch in the history.
+func (r *Runner) record(epoch int) *Metrics {
+	h := r.state.History
+	for i := len(h) - 1; i >= 0; i-- {
+		if h[i].Epoch == epoch {
+			m := h[i]
+			return &m
+		}
+	}
+	return nil
+}
+
+// epochCheckpoints writes the per-epoch checkpoint DARTS-ADA may roll back
+// to (or every one, with KeepCheckpoints) and removes those no rollback
+// can reach any more. A rollback targets an epoch ≥ the rule's start
+// epoch; after a rollback the run repeats epochs, so every such epoch stays
+// a possible target until the schedule is final.
+func (r *Runner) epochCheckpoints(epoch int) error {
+	ada, isADA := r.method.(DARTSADA)
+	canRollback := isADA && !ada.Schedule.Final()
+	if r.Cfg.KeepCheckpoints || (canRollback && epoch >= r.Cfg.ES.StartEpoch) {
+		if err := r.folder.SaveGob(runfolder.EpochCheckpoint(epoch), r.capture()); err != nil {
+			return err
+		}
+	}
+	if isADA && !canRollback && !r.Cfg.KeepCheckpoints {
+		for e := 0; e <= epoch; e++ {
+			if err := r.folder.Remove(runfolder.EpochCheckpoint(e)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rollback is DARTS-ADA's restart: back to the checkpoint of the stop
+// epoch with the increased weight decay, continuing from the next epoch.
+// Unlike the reference, the eigenvalue history is cut back to the stop
+// epoch and the second-order step uses the new decay.
 func (r *Runner) rollback(stopEpoch int) error {
-	s, err := LoadState(r.epochCheckpoint(stopEpoch))
+	s, err := LoadState(r.folder.Path(runfolder.EpochCheckpoint(stopEpoch)))
 	if err != nil {
 		return fmt.Errorf("DARTS-ADA rollback to epoch %d: %w", stopEpoch, err)
 	}
 	if err := r.b.restore(s); err != nil {
 		return err
 	}
-	ada := r.state.ADA
-	wd, _ := ada.Increase()
-	r.b.SGD.WeightDecay = wd
-	history := r.state.History // the full log, discarded epochs included
+	ada, history := r.state.ADA, r.state.History // the full log, discarded epochs included
 	r.state = s
 	r.state.History, r.state.ADA = history, ada
+	r.b.SGD.WeightDecay = ada.R
 	r.es.SetState(s.ES)
 	r.es.TruncateTo(stopEpoch)
-	r.Log.Info("DARTS-ADA rollback", "to_epoch", stopEpoch, "weight_decay", wd)
+	r.Log.Info("DARTS-ADA rollback", "to_epoch", stopEpoch, "weight_decay", ada.R)
 	if err := r.checkpoint(); err != nil {
 		return err
 	}
-	return r.appendMetrics(history[len(history)-1])
+	return r.writeLogs()
 }
 
 // Final is the run's answer: the genotype and validation accuracy of the
-// epoch DARTS-ES stopped at, or of the last epoch.
+// epoch DARTS-ES stopped at, RS-ws' selection, or the last epoch.
 func (r *Runner) Final() (Metrics, bool) {
 	if r.state.Result != nil {
 		return *r.state.Result, true
@@ -438,28 +446,46 @@ func (r *Runner) Final() (Metrics, bool) {
 	if len(h) == 0 {
 		return Metrics{}, false
 	}
-	m := h[len(h)-1]
-	var stop int
-	if _, err := fmt.Sscanf(m.Event, "es-stop:%d", &stop); err == nil {
-		for i := len(h) - 1; i >= 0; i-- {
-			if h[i].Epoch == stop {
-				return h[i], true
+	return h[len(h)-1], true
+}
+
+// Outcome is the run's result.json record.
+func (r *Runner) Outcome() (Outcome, bool) {
+	m, ok := r.Final()
+	if !ok || !r.state.Pos.Done {
+		return Outcome{}, false
+	}
+	res := Outcome{Method: r.Cfg.Method, Epoch: m.Epoch, Genotype: m.Genotype, ValidAcc: m.ValidAcc, ValidError: 100 - m.ValidAcc}
+	if last := r.state.History[len(r.state.History)-1]; last.Event != nil && last.Event.Kind == EventESStop {
+		res.Event = last.Event
+	} else if m.Event != nil && m.Event.Kind == EventRSSelect {
+		res.Event = m.Event
+	}
+	return res, true
+}
+
+// finish writes the final files: genotype.txt, then result.json, whose
+// presence marks the run finished.
+func (r *Runner) finish() error {
+	res, ok := r.Outcome()
+	if !ok {
+		return fmt.Errorf("search: finish before the run is done")
+	}
+	if err := r.folder.Write(runfolder.GenotypeFile, []byte(res.Genotype+"\n")); err != nil {
+		return err
+	}
+	if err := r.folder.WriteJSON(runfolder.ResultFile, res); err != nil {
+		return err
+	}
+	// Per-epoch checkpoints only DARTS-ADA needed go with the run's end.
+	if _, isADA := r.method.(DARTSADA); isADA && !r.Cfg.KeepCheckpoints {
+		ents, _ := os.ReadDir(r.Dir)
+		for _, e := range ents {
+			var ep int
+			if _, err := fmt.Sscanf(e.Name(), "checkpoint_%d.gob", &ep); err == nil {
+				os.Remove(filepath.Join(r.Dir, e.Name()))
 			}
 		}
 	}
-	return m, true
-}
-
-// finish writes genotype.txt and result.json.
-func (r *Runner) finish() error {
-	m, ok := r.Final()
-	if !ok {
-		return nil
-	}
-	if err := WriteAtomic(filepath.Join(r.Dir, "genotype.txt"), []byte(m.Genotype+"\n")); err != nil {
-		return err
-	}
-	res := map[string]any{"method": r.Cfg.Method, "epoch": m.Epoch, "genotype": m.Genotype, "valid_acc": m.ValidAcc, "valid_error": 100 - m.ValidAcc}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	return WriteAtomic(filepath.Join(r.Dir, "result.json"), append(b, '\n'))
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -162,7 +161,7 @@ func runSearch(t *testing.T, cfg Config, dir string, resume bool, stopAfter int)
 // metricsWithoutTime reads metrics.jsonl with the timings zeroed.
 func metricsWithoutTime(t *testing.T, dir string) []Metrics {
 	t.Helper()
-	ms, err := runfolder.ReadJSONL[Metrics](filepath.Join(dir, metricsFile))
+	ms, err := ReadMetrics(dir, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +240,7 @@ func TestKillResume(t *testing.T) {
 	// Kill once the first epoch's checkpoint exists, i.e. inside epoch 1.
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(killed, stateFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(killed, runfolder.CheckpointFile)); err == nil {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -281,10 +280,8 @@ func TestMethods(t *testing.T) {
 		if err := g.ValidateIn(sp); err != nil {
 			t.Errorf("selected genotype not in S2: %v", err)
 		}
-		var res map[string]any
-		rb, _ := os.ReadFile(filepath.Join(dir, "result.json"))
-		if err := json.Unmarshal(rb, &res); err != nil || res["method"] != "rs-ws" {
-			t.Errorf("result.json %s: %v", rb, err)
+		if res, err := ReadResult(dir); err != nil || res.Method != "rs-ws" || res.Event == nil || res.Event.Kind != EventRSSelect {
+			t.Errorf("result.json %+v: %v", res, err)
 		}
 	})
 	t.Run("darts-es", func(t *testing.T) {
@@ -304,8 +301,11 @@ func TestMethods(t *testing.T) {
 			t.Fatalf("DARTS-ES did not stop: %d epochs, analysis %+v", len(ms), es)
 		}
 		last := ms[len(ms)-1]
-		if last.Event != fmt.Sprintf("es-stop:%d", es.StopEpoch) || es.DecidedAt != last.Epoch {
-			t.Errorf("run stopped with %q at epoch %d, rdarts analyze es says stop %d decided at %d", last.Event, last.Epoch, es.StopEpoch, es.DecidedAt)
+		if last.Event == nil || *last.Event != (Event{Kind: EventESStop, Epoch: es.StopEpoch}) || es.DecidedAt != last.Epoch {
+			t.Errorf("run stopped with %+v at epoch %d, rdarts analyze es says stop %d decided at %d", last.Event, last.Epoch, es.StopEpoch, es.DecidedAt)
+		}
+		if res, err := ReadResult(dir); err != nil || res.Epoch != es.StopEpoch || res.Event == nil || res.Event.Kind != EventESStop {
+			t.Errorf("result.json %+v, %v", res, err)
 		}
 		g, _ := os.ReadFile(filepath.Join(dir, "genotype.txt"))
 		if strings.TrimSpace(string(g)) != ms[es.StopEpoch].Genotype {
@@ -324,21 +324,21 @@ func TestMethods(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rollbacks []string
+		var rollbacks []Event
 		for i, m := range all {
-			var stop int
-			if _, err := fmt.Sscanf(m.Event, "ada-rollback:%d", &stop); err != nil {
+			if m.Event == nil || m.Event.Kind != EventADARollback {
 				continue
 			}
-			rollbacks = append(rollbacks, m.Event)
+			stop := m.Event.Epoch
+			rollbacks = append(rollbacks, *m.Event)
 			// The run goes on from the stop epoch's checkpoint, one
 			// iteration on, with ten times the weight decay.
 			if i+1 >= len(all) {
-				t.Fatalf("nothing after rollback %q", m.Event)
+				t.Fatalf("nothing after rollback %+v", m.Event)
 			}
 			next := all[i+1]
 			if next.Epoch != stop+1 || next.Iteration != m.Iteration+1 || math.Abs(next.WeightDecay-10*m.WeightDecay) > 1e-12 {
-				t.Errorf("after %q (iteration %d, wd %g): epoch %d, iteration %d, wd %g", m.Event, m.Iteration, m.WeightDecay, next.Epoch, next.Iteration, next.WeightDecay)
+				t.Errorf("after %+v (iteration %d, wd %g): epoch %d, iteration %d, wd %g", m.Event, m.Iteration, m.WeightDecay, next.Epoch, next.Iteration, next.WeightDecay)
 			}
 			for _, first := range all[:i] {
 				if first.Epoch == next.Epoch && first.LR != next.LR {

@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"path/filepath"
 
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
@@ -14,19 +13,20 @@ import (
 // (epoch and step: every batch and drop-path mask is a function of them),
 // the partial epoch's running sums and the metrics so far.
 type State struct {
-	Epoch, Step int // next step to run
-	Net         nn.Snapshot
-	SGD         optim.SGDState
-	Sums        runfolder.Sums
-	History     []Metrics
-	// Done is set once the last epoch has finished.
-	Done bool
+	Version int
+	Pos     runfolder.Position
+	Net     nn.Snapshot
+	SGD     optim.SGDState
+	History []Metrics
 }
+
+// stateVersion changes when State's layout does: an older checkpoint is
+// refused by name instead of being misread.
+const stateVersion = 2
 
 // capture copies the run's state.
 func (r *Runner) capture() State {
-	return State{Epoch: r.state.Epoch, Step: r.state.Step, Sums: r.state.Sums, History: r.state.History, Done: r.state.Done,
-		Net: r.net.W.Snapshot(), SGD: r.sgd.State()}
+	return State{Version: stateVersion, Pos: r.state.Pos, History: r.state.History, Net: r.net.W.Snapshot(), SGD: r.sgd.State()}
 }
 
 // restore loads a State's network and optimiser parts, checking that it
@@ -44,15 +44,17 @@ func (r *Runner) restore(s State) error {
 
 // checkpoint saves the current state atomically.
 func (r *Runner) checkpoint() error {
-	return SaveState(filepath.Join(r.Dir, stateFile), r.capture())
+	return r.folder.SaveGob(runfolder.CheckpointFile, r.capture())
 }
-
-// SaveState writes a checkpoint atomically.
-func SaveState(path string, s State) error { return runfolder.SaveGob(path, s) }
 
 // LoadState reads a checkpoint.
 func LoadState(path string) (State, error) {
 	var s State
-	err := runfolder.LoadGob(path, "training", &s)
-	return s, err
+	if err := runfolder.LoadGob(path, "training", &s); err != nil {
+		return s, err
+	}
+	if s.Version != stateVersion {
+		return s, fmt.Errorf("checkpoint %s was written by another version of rdarts (format %d, this one reads %d)", path, s.Version, stateVersion)
+	}
+	return s, nil
 }

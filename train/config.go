@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rdarts/rdarts/data"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -15,9 +16,12 @@ import (
 type Config struct {
 	// Genotype is the architecture in DARTS notation.
 	Genotype string `json:"genotype" yaml:"genotype"`
-	Dataset  string `json:"dataset" yaml:"dataset"`
-	Data     string `json:"data" yaml:"data"` // folder of the dataset files
-	Epochs   int    `json:"epochs" yaml:"epochs"`
+	// GenotypeSource is the file or search run folder the genotype was read
+	// from, if any (reports match a retraining to its search by it).
+	GenotypeSource string `json:"genotype_source,omitempty" yaml:"genotype_source,omitempty"`
+	Dataset        string `json:"dataset" yaml:"dataset"`
+	Data           string `json:"data" yaml:"data"` // folder of the dataset files
+	Epochs         int    `json:"epochs" yaml:"epochs"`
 	// Layers and Channels size the network; 0 means the dataset's default
 	// (DefaultSize), filled in by NewRunner and recorded in config.json.
 	Layers    int `json:"layers" yaml:"layers"`
@@ -82,6 +86,9 @@ func (c Config) resolved() Config {
 func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
+	}
+	if err := runfolder.Finite(c); err != nil {
+		return err
 	}
 	if _, err := space.Parse(c.Genotype); err != nil {
 		return bad("genotype", "%v", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -108,7 +109,12 @@ func (e *Exhaustive) Run(ctx context.Context) error {
 	}
 	e.Cfg.Train = base
 	e.Cfg.Train.Genotype, e.Cfg.Train.Seed = "", 0
-	if err := e.start(); err != nil {
+	study, err := runfolder.Acquire(e.Dir)
+	if err != nil {
+		return err
+	}
+	defer study.Release()
+	if err := e.start(study); err != nil {
 		return err
 	}
 	done, err := e.loadResults(archs)
@@ -216,8 +222,7 @@ func (e *Exhaustive) train(ctx context.Context, j job, ds Datasets) (ArchResult,
 	if err != nil {
 		return ArchResult{}, err
 	}
-	_, statErr := os.Stat(filepath.Join(dir, stateFile))
-	if err := r.Start(statErr == nil); err != nil {
+	if err := r.Start(runfolder.Resumable(dir)); err != nil {
 		return ArchResult{}, err
 	}
 	if e.beforeRun != nil {
@@ -239,9 +244,12 @@ func (e *Exhaustive) train(ctx context.Context, j job, ds Datasets) (ArchResult,
 }
 
 // start creates the study folder or checks that it holds this study.
-func (e *Exhaustive) start() error {
+func (e *Exhaustive) start(study *runfolder.Folder) error {
 	path := filepath.Join(e.Dir, exhaustiveFile)
-	want, _ := json.MarshalIndent(e.Cfg, "", "  ")
+	want, err := json.MarshalIndent(e.Cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", path, err)
+	}
 	want = append(want, '\n')
 	have, err := os.ReadFile(path)
 	switch {
@@ -259,7 +267,7 @@ func (e *Exhaustive) start() error {
 	if err := os.MkdirAll(e.Dir, 0o755); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
-	return atomicfile.Write(path, want)
+	return study.Write(exhaustiveFile, want)
 }
 
 // readResults parses results.jsonl; a damaged last line (a write cut short

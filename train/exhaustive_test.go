@@ -83,7 +83,7 @@ func TestExhaustiveResume(t *testing.T) {
 	resumedAt := -1
 	e.beforeRun = func(index int, _ uint64, r *Runner) {
 		if index == 2 {
-			resumedAt = r.state.Epoch*r.train.Steps() + r.state.Step
+			resumedAt = r.state.Pos.Epoch*r.train.Steps() + r.state.Pos.Step
 		}
 	}
 	e.OnResult = func(r ArchResult) { trained = append(trained, r.Index) }

@@ -2,19 +2,14 @@ package train
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/data"
-	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
@@ -60,26 +55,14 @@ type Result struct {
 
 // ErrInterrupted is returned when a run stopped on request after writing a
 // checkpoint; resuming continues it.
-var ErrInterrupted = errors.New("interrupted; checkpoint written, continue with --resume")
+var ErrInterrupted = runfolder.ErrInterrupted
 
 // ErrDiverged is wrapped by the error Run returns when the loss or a weight
 // became NaN or Inf.
-var ErrDiverged = errors.New("diverged")
+var ErrDiverged = runfolder.ErrDiverged
 
-// Progress receives step-level progress; nil means none. It has the method
-// set of search.Progress, so one implementation serves both.
-type Progress interface {
-	StartEpoch(epoch, epochs, steps, done int)
-	Step(step int, loss, acc float64)
-	EndEpoch()
-}
-
-const (
-	stateFile   = "checkpoint.gob"
-	metricsFile = "metrics.jsonl"
-	configFile  = "config.json"
-	resultFile  = "result.json"
-)
+// Progress receives step-level progress; nil means none.
+type Progress = runfolder.Progress
 
 // rngTrain is the purpose word of the training forward's random stream
 // (drop-path masks, noise ops).
@@ -95,7 +78,10 @@ type Runner struct {
 	// StopAfter, if > 0, makes Run return ErrInterrupted after that many
 	// steps (tests use it to stop at a precise point).
 	StopAfter int
+	// Force lets Start replace a folder that holds another run's files.
+	Force bool
 
+	folder      *runfolder.Folder
 	net         *supernet.EvalNetwork
 	tape        *autograd.Tape
 	sgd         *optim.SGD
@@ -169,6 +155,10 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 	if n%cfg.BatchSize == 1 {
 		return nil, fmt.Errorf("batch-size: %d training images leave a last batch of one image, which batch norm cannot train on; change --batch-size or --train-size", n)
 	}
+	if err := runfolder.CheckMemory(TrainBytes(cfg, ds.Train.C, ds.Train.H, ds.Train.W),
+		fmt.Sprintf("the network (--layers %d, --init-channels %d, --batch-size %d)", cfg.Layers, cfg.Channels, cfg.BatchSize)); err != nil {
+		return nil, err
+	}
 	norm, err := data.NormFor(cfg.Dataset)
 	if err != nil {
 		return nil, err
@@ -195,64 +185,67 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 // Network exposes the model being trained.
 func (r *Runner) Network() *supernet.EvalNetwork { return r.net }
 
-// LoadConfig reads the config.json of a run folder, over the defaults.
-func LoadConfig(dir string) (Config, error) {
-	c := Defaults()
-	b, err := os.ReadFile(filepath.Join(dir, configFile))
-	if err != nil {
-		return c, err
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", filepath.Join(dir, configFile), err)
-	}
-	return c, nil
-}
-
-// Start prepares the run folder: a fresh one (refusing to overwrite a run)
-// or, with resume, the last checkpoint.
+// Start takes the run folder's lock and prepares it (runfolder.Begin):
+// a new run, or with resume the saved one, which must have the settings of
+// r.Cfg. A resumed run without a checkpoint starts at epoch 0; a finished
+// one writes any missing final file.
 func (r *Runner) Start(resume bool) error {
-	ck := filepath.Join(r.Dir, stateFile)
-	if resume {
-		s, err := LoadState(ck)
-		if err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-		if err := r.restore(s); err != nil {
-			return fmt.Errorf("--resume: %s: %w", ck, err)
-		}
-		r.state = s
-		return r.rewriteMetrics()
-	}
-	if _, err := os.Stat(ck); err == nil {
-		return fmt.Errorf("--out %s already holds a run: pass --resume to continue it or choose another folder", r.Dir)
-	}
-	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	cfg, _ := json.MarshalIndent(r.Cfg, "", "  ")
-	if err := atomicfile.Write(filepath.Join(r.Dir, configFile), append(cfg, '\n')); err != nil {
+	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
+	if err != nil {
 		return err
 	}
-	return r.rewriteMetrics()
+	r.folder = f
+	if err := r.start(fromCheckpoint); err != nil {
+		r.Close()
+		return err
+	}
+	return nil
 }
 
-// rewriteMetrics makes metrics.jsonl hold exactly the checkpoint's history.
-func (r *Runner) rewriteMetrics() error {
-	return runfolder.WriteJSONL(filepath.Join(r.Dir, metricsFile), r.state.History)
+func (r *Runner) start(fromCheckpoint bool) error {
+	if !fromCheckpoint {
+		return r.writeLogs()
+	}
+	ck := r.folder.Path(runfolder.CheckpointFile)
+	s, err := LoadState(ck)
+	if err != nil {
+		return fmt.Errorf("--resume: %w", err)
+	}
+	if err := r.restore(s); err != nil {
+		return fmt.Errorf("--resume: %s: %w", ck, err)
+	}
+	r.state = s
+	if err := r.writeLogs(); err != nil {
+		return err
+	}
+	if r.state.Pos.Done {
+		return r.finish() // a run killed while writing its final files
+	}
+	return nil
 }
 
-func (r *Runner) appendMetrics(m Metrics) error {
-	return runfolder.AppendJSONL(filepath.Join(r.Dir, metricsFile), m)
+// Close releases the run folder. Run calls it when it returns.
+func (r *Runner) Close() {
+	r.folder.Release()
+	r.folder = nil
+}
+
+// Done reports whether the run has finished.
+func (r *Runner) Done() bool { return r.state.Pos.Done }
+
+// writeLogs makes metrics.jsonl hold exactly the state's history.
+func (r *Runner) writeLogs() error {
+	return runfolder.WriteJSONL(r.folder, runfolder.MetricsFile, r.state.History)
 }
 
 // LR is the learning rate epoch e trains with: the cosine schedule from LR
-// to LRMin over Epochs, stepped at the start of every epoch as the
-// reference's train.py does with PyTorch 0.3.1 (scheduler.step() before the
-// epoch), so epoch e uses lr(e+1) and the last epoch lr(Epochs) = LRMin.
-// With the default LRMin 0 the last epoch only updates batch-norm
-// statistics; a 1-epoch run does not learn.
+// to LRMin over Epochs, lr(e). The reference calls scheduler.step() at the
+// start of every epoch, but PyTorch 0.3.1's scheduler constructor has
+// already stepped once and reset its epoch counter, so epoch e gets lr(e)
+// (DARTS' own logs read "epoch 0 lr 2.500000e-02"); the shift to lr(e+1)
+// came only with PyTorch 1.1.
 func (r *Runner) LR(epoch int) float64 {
-	return optim.Cosine(epoch+1, r.Cfg.Epochs, r.Cfg.LR, r.Cfg.LRMin)
+	return optim.Cosine(epoch, r.Cfg.Epochs, r.Cfg.LR, r.Cfg.LRMin)
 }
 
 // DropPath is the drop-path probability of an epoch: DropPath·e/E (the
@@ -329,45 +322,34 @@ func (r *Runner) evaluate(epoch int) (loss, acc float64) {
 }
 
 // Run trains until the last epoch, an error or ctx's cancellation (then it
-// checkpoints and returns ErrInterrupted).
+// checkpoints and returns ErrInterrupted). It releases the run folder when
+// it returns.
 func (r *Runner) Run(ctx context.Context) error {
-	steps := r.train.Steps()
-	budget := runfolder.Budget(r.StopAfter)
-	var progress func(int, float64, float64)
-	if r.Progress != nil {
-		progress = r.Progress.Step
+	defer r.Close()
+	if r.folder == nil {
+		return fmt.Errorf("train: Run before Start")
 	}
-	for !r.state.Done && r.state.Epoch < r.Cfg.Epochs {
-		epoch := r.state.Epoch
-		lr, dp := r.LR(epoch), r.DropPath(epoch)
-		if r.Progress != nil {
-			r.Progress.StartEpoch(epoch, r.Cfg.Epochs, steps, r.state.Step)
-		}
-		it := data.Iterate(r.train.Epoch(epoch), r.state.Step, 2)
-		interrupted, err := runfolder.Steps{N: steps, Pos: &r.state.Step, Sums: &r.state.Sums, Budget: &budget, Progress: progress}.Run(ctx,
-			func(step int) (float64, int, int, error) {
-				b, _ := it.Next()
-				loss, hits := r.step(b, lr, dp, epoch, step)
-				return loss, hits, b.N, r.checkFinite(loss, epoch, step)
-			})
-		it.Close()
-		if err != nil {
-			return err
-		}
-		if interrupted {
-			if err := r.checkpoint(); err != nil {
-				return err
-			}
-			return ErrInterrupted
-		}
-		if r.Progress != nil {
-			r.Progress.EndEpoch()
-		}
-		if err := r.endEpoch(epoch, lr, dp); err != nil {
-			return err
-		}
+	return runfolder.Loop{Progress: r.Progress, StopAfter: r.StopAfter}.Run(ctx, loopJob{r})
+}
+
+// loopJob is the Runner as the epoch loop sees it.
+type loopJob struct{ r *Runner }
+
+func (j loopJob) Pos() *runfolder.Position { return &j.r.state.Pos }
+func (j loopJob) Epochs() int              { return j.r.Cfg.Epochs }
+func (j loopJob) Checkpoint() error        { return j.r.checkpoint() }
+func (j loopJob) EndEpoch(epoch int) error { return j.r.endEpoch(epoch) }
+
+func (j loopJob) Epoch(epoch int) (int, func(int) (float64, int, int, error), func()) {
+	r := j.r
+	lr, dp := r.LR(epoch), r.DropPath(epoch)
+	it := data.Iterate(r.train.Epoch(epoch), r.state.Pos.Step, 2)
+	step := func(i int) (float64, int, int, error) {
+		b, _ := it.Next()
+		loss, hits := r.step(b, lr, dp, epoch, i)
+		return loss, hits, b.N, r.checkFinite(loss, epoch, i)
 	}
-	return nil
+	return r.train.Steps(), step, it.Close
 }
 
 // checkFinite stops the run on a NaN or Inf in the loss or the weights.
@@ -379,33 +361,33 @@ func (r *Runner) checkFinite(loss float64, epoch, step int) error {
 	if what == "" {
 		return nil
 	}
-	kept := "no epoch had finished"
-	if epoch > 0 {
-		kept = fmt.Sprintf("the last good checkpoint (end of epoch %d) is kept in %s", epoch-1, r.Dir)
-	}
-	return fmt.Errorf("%w: %s became NaN or Inf at epoch %d, step %d; %s — try a lower --lr", ErrDiverged, what, epoch, step, kept)
+	return runfolder.Diverged(what, epoch, step, r.Dir, "try a lower --lr")
 }
 
 // endEpoch tests the network, logs the epoch and checkpoints.
-func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
+func (r *Runner) endEpoch(epoch int) error {
 	start := time.Now()
-	s := r.state.Sums
-	m := Metrics{Epoch: epoch, LR: lr, DropPath: dp, TrainLoss: s.MeanLoss(), TrainAcc: s.Accuracy()}
+	pos := &r.state.Pos
+	s := pos.Sums
+	m := Metrics{Epoch: epoch, LR: r.LR(epoch), DropPath: r.DropPath(epoch), TrainLoss: s.MeanLoss(), TrainAcc: s.Accuracy()}
 	m.TestLoss, m.TestAcc = r.evaluate(epoch)
+	if key, bad := runfolder.NonFinite(m); bad {
+		return runfolder.Diverged(key, epoch, -1, r.Dir, "try a lower --lr")
+	}
 	m.Seconds = s.Seconds + time.Since(start).Seconds()
 	r.state.History = append(r.state.History, m)
-	r.state.Epoch, r.state.Step, r.state.Sums = epoch+1, 0, runfolder.Sums{}
-	r.state.Done = r.state.Epoch >= r.Cfg.Epochs
+	pos.Epoch, pos.Step, pos.Sums = epoch+1, 0, runfolder.Sums{}
+	pos.Done = pos.Epoch >= r.Cfg.Epochs
 	if err := r.checkpoint(); err != nil {
 		return err
 	}
-	if err := r.appendMetrics(m); err != nil {
+	if err := r.writeLogs(); err != nil {
 		return err
 	}
-	r.Log.Info("epoch", "epoch", epoch, "lr", fmt.Sprintf("%.5g", lr), "drop_path", fmt.Sprintf("%.4g", dp),
+	r.Log.Info("epoch", "epoch", epoch, "lr", fmt.Sprintf("%.5g", m.LR), "drop_path", fmt.Sprintf("%.4g", m.DropPath),
 		"train_loss", fmt.Sprintf("%.4f", m.TrainLoss), "train_acc", fmt.Sprintf("%.2f", m.TrainAcc),
 		"test_acc", fmt.Sprintf("%.2f", m.TestAcc), "seconds", fmt.Sprintf("%.1f", m.Seconds))
-	if r.state.Done {
+	if pos.Done {
 		return r.finish()
 	}
 	return nil
@@ -415,7 +397,7 @@ func (r *Runner) endEpoch(epoch int, lr, dp float64) error {
 // error and the model size.
 func (r *Runner) Result() (Result, bool) {
 	h := r.state.History
-	if !r.state.Done || len(h) == 0 {
+	if !r.state.Pos.Done || len(h) == 0 {
 		return Result{}, false
 	}
 	m := h[len(h)-1]
@@ -431,12 +413,11 @@ func (r *Runner) Result() (Result, bool) {
 	}, true
 }
 
-// finish writes result.json.
+// finish writes result.json, whose presence marks the run finished.
 func (r *Runner) finish() error {
 	res, ok := r.Result()
 	if !ok {
-		return nil
+		return fmt.Errorf("train: finish before the run is done")
 	}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	return atomicfile.Write(filepath.Join(r.Dir, resultFile), append(b, '\n'))
+	return r.folder.WriteJSON(runfolder.ResultFile, res)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
-	"github.com/rdarts/rdarts/optim"
 	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/tensor"
 )
@@ -60,7 +59,7 @@ func runTrain(t *testing.T, cfg Config, dir string, resume bool, stopAfter int) 
 // metricsWithoutTime reads metrics.jsonl with the timings zeroed.
 func metricsWithoutTime(t *testing.T, dir string) []Metrics {
 	t.Helper()
-	ms, err := runfolder.ReadJSONL[Metrics](filepath.Join(dir, metricsFile))
+	ms, err := ReadMetrics(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,11 +168,12 @@ func TestSchedules(t *testing.T) {
 		epoch  int
 		dp, lr float64
 	}{
-		{0, 0, optim.Cosine(1, 600, 0.025, 0)},
-		{1, 0.2 / 600, optim.Cosine(2, 600, 0.025, 0)},
-		{299, 0.2 * 299 / 600, 0.0125},
-		{300, 0.1, optim.Cosine(301, 600, 0.025, 0)},
-		{599, 0.2 * 599 / 600, 0},
+		// lr(e) = 0.025·(1 + cos(π·e/600))/2: epoch e trains with lr(e), as
+		// the reference under PyTorch 0.3.1 (its logs: "epoch 0 lr 2.5e-02").
+		{0, 0, 0.025},
+		{1, 0.2 / 600, 0.0125 * (1 + math.Cos(math.Pi/600))},
+		{300, 0.1, 0.0125},
+		{599, 0.2 * 599 / 600, 0.0125 * (1 - math.Cos(math.Pi/600))},
 	} {
 		if got := r.DropPath(c.epoch); math.Abs(got-c.dp) > 1e-15 {
 			t.Errorf("drop path at epoch %d: %g, want %g", c.epoch, got, c.dp)
@@ -204,12 +204,8 @@ func TestParamCount(t *testing.T) {
 
 func readResult(t *testing.T, dir string) Result {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, resultFile))
+	res, err := ReadResult(dir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	var res Result
-	if err := json.Unmarshal(b, &res); err != nil {
 		t.Fatal(err)
 	}
 	return res
@@ -246,24 +242,23 @@ func TestTrainTiny(t *testing.T) {
 	if res.TestError != 100-last.TestAcc || res.Params != main || res.ParamsAux != aux || res.Epochs != cfg.Epochs || res.Genotype != cfg.Genotype {
 		t.Errorf("result %+v, want test error %g and %d + %d parameters", res, 100-last.TestAcc, main, aux)
 	}
-	var saved Config
-	b, _ := os.ReadFile(filepath.Join(dir, configFile))
-	if err := json.Unmarshal(b, &saved); err != nil || saved != cfg {
+	saved, err := LoadConfig(dir)
+	if err != nil || saved != cfg {
 		t.Errorf("config.json %+v (%v), want %+v", saved, err, cfg)
 	}
 	// A finished folder is not overwritten.
-	if err := newRunner(t, cfg, dir).Start(false); err == nil || !strings.Contains(err.Error(), "--resume") {
+	if err := newRunner(t, cfg, dir).Start(false); err == nil || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("restarting in a finished folder: %v", err)
 	}
 }
 
 func sameState(t *testing.T, a, b string) {
 	t.Helper()
-	sa, err := LoadState(filepath.Join(a, stateFile))
+	sa, err := LoadState(filepath.Join(a, runfolder.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb, err := LoadState(filepath.Join(b, stateFile))
+	sb, err := LoadState(filepath.Join(b, runfolder.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,8 +290,8 @@ func TestDeterministicAndInterruptResume(t *testing.T) {
 	if _, err := runTrain(t, cfg, c, true, 22); !errors.Is(err, ErrInterrupted) {
 		t.Fatalf("want ErrInterrupted, have %v", err)
 	}
-	if s, _ := LoadState(filepath.Join(c, stateFile)); s.Epoch != 2 || s.Step != 0 || len(s.History) != 2 {
-		t.Fatalf("second stop at epoch %d step %d with %d epochs logged, want 2, 0, 2", s.Epoch, s.Step, len(s.History))
+	if s, _ := LoadState(filepath.Join(c, runfolder.CheckpointFile)); s.Pos.Epoch != 2 || s.Pos.Step != 0 || len(s.History) != 2 {
+		t.Fatalf("second stop at epoch %d step %d with %d epochs logged, want 2, 0, 2", s.Pos.Epoch, s.Pos.Step, len(s.History))
 	}
 	if _, err := runTrain(t, cfg, c, true, 0); err != nil {
 		t.Fatal(err)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/rdarts/rdarts/search"
@@ -54,8 +56,15 @@ func TestBadInput(t *testing.T) {
 		{[]string{"hessian", "/nonexistent"}, 1, "/nonexistent"},
 		{[]string{"analyze", "es", "/nonexistent"}, 1, "/nonexistent"},
 		{[]string{"bogus"}, 2, "unknown command"},
-		{[]string{"search", "--resume", "--out", "/nonexistent", "--epochs", "9"}, 2, "--epochs"},
+		{[]string{"search", "--resume", "--out", "/nonexistent", "--epochs", "9"}, 1, "/nonexistent"},
 		{[]string{"search", "--resume", "--out", "/nonexistent"}, 1, "/nonexistent"},
+		{[]string{"--threads", "100000", "search"}, 2, "--threads"},
+		{[]string{"search", "--method", "darts-ada", "--weight-decay", "0", "--hessian-every", "2"}, 2, "--weight-decay"},
+		{[]string{"search", "--data", fixture, "--layers", "100000"}, 1, "memory"},
+		{[]string{"search", "--data", fixture, "--init-channels", "1000000"}, 1, "memory"},
+		{[]string{"search", "--data", fixture, "--batch-size", "1000000000"}, 1, "batch-size"},
+		{[]string{"train", "--genotype", "x"}, 2, "--genotype"},
+		{[]string{"search", "--resume", "--force"}, 2, "resume"},
 	} {
 		var out, errb strings.Builder
 		g := &globals{stdout: &out, stderr: &errb}
@@ -65,5 +74,49 @@ func TestBadInput(t *testing.T) {
 		if code != c.code || !strings.Contains(errb.String(), c.want) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want it to name %q)", c.args, code, c.code, errb.String(), c.want)
 		}
+	}
+}
+
+// fixture is the 200-image Fashion-MNIST folder of the data package.
+const fixture = "../../data/testdata/fashion-mnist"
+
+// TestNonFiniteSettings gives NaN, +Inf and −Inf to every float flag of
+// search and train, and as a config file value: one usage error naming
+// the setting, exit status 2, and nothing written.
+func TestNonFiniteSettings(t *testing.T) {
+	g := &globals{stdout: io.Discard, stderr: io.Discard}
+	for _, verb := range []*cobra.Command{newCmdSearch(g), newCmdTrain(g)} {
+		verb.Flags().VisitAll(func(f *pflag.Flag) {
+			if f.Value.Type() != "float64" {
+				return
+			}
+			for _, v := range []string{"nan", "inf", "-Inf"} {
+				out := filepath.Join(t.TempDir(), "run")
+				args := []string{verb.Name(), "--data", fixture, "--out", out, "--" + f.Name, v}
+				if verb.Name() == "train" {
+					args = append(args, "--genotype", "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], reduce_concat=range(2, 6))")
+				}
+				var errb strings.Builder
+				gg := &globals{stdout: io.Discard, stderr: &errb}
+				root := newRoot(gg)
+				root.SetArgs(args)
+				code := exitCode(gg, root.Execute())
+				if code != 2 || !strings.Contains(errb.String(), "--"+f.Name+": must be a finite number") || strings.Count(errb.String(), "\n") != 1 {
+					t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+				}
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("%v: %s was written", args, out)
+				}
+			}
+		})
+	}
+	cfg := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(cfg, []byte("grad_clip: .inf\nes: {factor: .nan}\n"), 0o644)
+	var errb strings.Builder
+	gg := &globals{stdout: io.Discard, stderr: &errb}
+	root := newRoot(gg)
+	root.SetArgs([]string{"search", "--config", cfg, "--data", fixture, "--out", filepath.Join(t.TempDir(), "r")})
+	if code := exitCode(gg, root.Execute()); code != 2 || !strings.Contains(errb.String(), "grad-clip: must be a finite number") {
+		t.Errorf("config file with .inf: exit %d, %q", code, errb.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rdarts/rdarts/grid"
+	"github.com/rdarts/rdarts/internal/runfolder"
 )
 
 type gridOptions struct {
@@ -27,6 +28,8 @@ type gridOptions struct {
 	index int
 	// status
 	noSlurm bool
+	// run and task
+	rerunChanged bool
 }
 
 func newCmdGrid(g *globals) *cobra.Command {
@@ -179,18 +182,25 @@ The grid file, the data and the rdarts binary must be on a file system the nodes
 			if !g.quiet {
 				ex.Stderr = g.stderr
 			}
-			l := grid.Local{Workers: o.workers, Run: ex.Run}
+			l := grid.Local{Workers: o.workers, Run: ex.Run, RerunChanged: o.rerunChanged}
 			if !g.quiet {
 				l.Log = g.stderr
 			}
+			// One grid run at a time on one out folder.
+			lock, err := runfolder.Acquire(p.File.Out)
+			if err != nil {
+				return fmt.Errorf("grid run: %w", err)
+			}
+			defer lock.Release()
 			sum, err := l.Execute(cmd.Context(), p)
-			fmt.Fprintf(g.stdout, "grid: %d ran, %d already finished, %d failed, %d blocked; run folders in %s\n",
-				sum.Ran, sum.Skipped, sum.Failed, sum.Blocked, p.File.Out)
+			fmt.Fprintf(g.stdout, "grid: %d ran, %d already finished, %d failed, %d changed, %d blocked; run folders in %s\n",
+				sum.Ran, sum.Skipped, sum.Failed, sum.Changed, sum.Blocked, p.File.Out)
 			return err
 		},
 	}
 	f := cmd.Flags()
 	f.BoolVar(&o.local, "local", false, "run the tasks on this machine")
+	f.BoolVar(&o.rerunChanged, "rerun-changed", false, "replace the runs whose settings differ from the grid file's (grid status: changed)")
 	f.IntVar(&o.workers, "workers", 1, "--local: tasks at a time")
 	f.BoolVar(&o.slurm, "slurm", false, "submit the tasks as Slurm job arrays")
 	f.StringVar(&o.binary, "rdarts", "", "the rdarts binary tasks run (default: this one)")
@@ -247,7 +257,7 @@ Threads: --threads, else $SLURM_CPUS_PER_TASK, else all cores.`,
 			}
 			ex := grid.Exec{Binary: exe, Threads: threads, Global: g.taskGlobals(), Stderr: g.stderr,
 				TrainHasFlag: func(name string) bool { return trainHasFlag(g, name) }}
-			err = grid.Attempt(cmd.Context(), t, ex.Run)
+			err = grid.Attempt(cmd.Context(), t, ex.Run, o.rerunChanged)
 			switch {
 			case errors.Is(err, grid.ErrSkipped):
 				fmt.Fprintf(g.stdout, "%s %s: already finished (%s)\n", t.Stage, t.ID, t.Dir)
@@ -339,13 +349,7 @@ paper-style tables from the same run folders.`,
 					sel, acc = s.Selected.ID, fmt.Sprintf("%.2f", s.ValidAcc)
 				}
 				if s.Retrain != nil {
-					re = "done"
-					for _, k := range []string{"test_acc", "test_error", "valid_acc"} {
-						if v, ok := s.Retrain[k].(float64); ok {
-							re = fmt.Sprintf("%s %.2f", k, v)
-							break
-						}
-					}
+					re = fmt.Sprintf("test_error %.2f", s.Retrain.TestError)
 				}
 				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d/%d\t%s\t%s\t%s\n", s.Space, s.Dataset, s.Method, s.Seed, s.Done, s.Members, sel, acc, re)
 			}

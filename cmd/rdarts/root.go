@@ -18,7 +18,6 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels/purego"
 	"github.com/rdarts/rdarts/internal/parallel"
 	"github.com/rdarts/rdarts/search"
-	"github.com/rdarts/rdarts/train"
 )
 
 // globals are the flags every command shares.
@@ -32,6 +31,9 @@ type globals struct {
 
 // kernels picks the compute backend: the one place that does.
 func (g *globals) kernels() (kernels.Backend, error) {
+	if g.threads < 0 || g.threads > search.MaxThreads {
+		return nil, usageErr("--threads: must be between 0 (all cores) and %d, have %d", search.MaxThreads, g.threads)
+	}
 	if g.threads > 0 {
 		runtime.GOMAXPROCS(g.threads)
 		parallel.SetWorkers(g.threads)
@@ -101,14 +103,13 @@ func exitCode(g *globals, err error) int {
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, search.ErrInterrupted) || errors.Is(err, train.ErrInterrupted):
+	case errors.Is(err, search.ErrInterrupted):
 		fmt.Fprintln(g.stderr, "rdarts:", err)
 		return 130
 	}
 	fmt.Fprintln(g.stderr, "rdarts:", err)
 	var ue usageError
 	if errors.As(err, &ue) || isFlagError(err) {
-		fmt.Fprintln(g.stderr, "Run 'rdarts --help' for usage.")
 		return 2
 	}
 	return 1
@@ -117,7 +118,7 @@ func exitCode(g *globals, err error) int {
 // isFlagError recognises cobra's and pflag's own complaints.
 func isFlagError(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand", "invalid argument", "flag needs", "unknown command", "accepts ", "requires at least", "required flag"} {
+	for _, p := range []string{"unknown flag", "unknown shorthand", "invalid argument", "flag needs", "unknown command", "accepts ", "requires at least", "required flag", "if any flags in the group"} {
 		if len(msg) >= len(p) && contains(msg, p) {
 			return true
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -19,6 +20,7 @@ type searchOptions struct {
 	config string
 	out    string
 	resume bool
+	force  bool
 }
 
 // bindSearchFlags binds every field of a search config to a flag; it is
@@ -70,7 +72,19 @@ supplies any field, flags given on the command line override it.`,
   rdarts search --out runs/demo --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.config != "" {
+			if o.resume {
+				// The run's own settings, with what was given over them:
+				// Start refuses any that differ.
+				saved, err := search.LoadConfig(o.out)
+				if err != nil {
+					return fmt.Errorf("--resume: %w", err)
+				}
+				o.cfg = saved
+				err = overlay(o.config, cmd.Flags(), &o.cfg, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &o.cfg) })
+				if err != nil {
+					return err
+				}
+			} else if o.config != "" {
 				cfg, err := loadConfig(o.config, cmd.Flags())
 				if err != nil {
 					return err
@@ -83,7 +97,9 @@ supplies any field, flags given on the command line override it.`,
 	bindSearchFlags(cmd.Flags(), &o.cfg)
 	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with search settings (flags override it)")
 	cmd.Flags().StringVar(&o.out, "out", "runs/search", "run folder")
-	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint")
+	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint (the same settings, or none, may be given)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace the run --out holds (its files are deleted)")
+	cmd.MarkFlagsMutuallyExclusive("resume", "force")
 	return cmd
 }
 
@@ -106,8 +122,33 @@ func decodeConfig(path string, given *pflag.FlagSet, dst any, bind func(*pflag.F
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(dst); err != nil {
-		return usageErr("--config %s: %v", path, err)
+		return usageErr("--config %s: %s", path, yamlError(err))
 	}
+	return replayFlags(given, bind)
+}
+
+// overlay applies a config file (if path is set) and the flags given on
+// the command line onto dst.
+func overlay(path string, given *pflag.FlagSet, dst any, bind func(*pflag.FlagSet)) error {
+	if path != "" {
+		return decodeConfig(path, given, dst, bind)
+	}
+	return replayFlags(given, bind)
+}
+
+// yamlError keeps the first problem of a YAML decoding error, which names
+// the line and the field.
+func yamlError(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		return te.Errors[0]
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
+}
+
+// replayFlags sets again, through bind, every flag given on the command
+// line.
+func replayFlags(given *pflag.FlagSet, bind func(*pflag.FlagSet)) error {
 	replay := pflag.NewFlagSet("replay", pflag.ContinueOnError)
 	bind(replay)
 	var ferr error
@@ -134,24 +175,6 @@ func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
 	}
 	log := g.logger()
 	cfg := o.cfg
-	if o.resume {
-		// A resumed run continues with the configuration it started with;
-		// settings given now would be silently ignored, so refuse them.
-		var given []string
-		probe := pflag.NewFlagSet("probe", pflag.ContinueOnError)
-		bindSearchFlags(probe, &search.Config{})
-		cmd.Flags().Visit(func(f *pflag.Flag) {
-			if probe.Lookup(f.Name) != nil || f.Name == "config" {
-				given = append(given, "--"+f.Name)
-			}
-		})
-		if len(given) > 0 {
-			return usageErr("--resume continues the run with its own %s/config.json; %s cannot change it (start a new --out instead)", o.out, strings.Join(given, ", "))
-		}
-		if cfg, err = search.LoadConfig(o.out); err != nil {
-			return fmt.Errorf("--resume: %w", err)
-		}
-	}
 	if err := cfg.Validate(); err != nil {
 		return usageErr("--%v", err)
 	}
@@ -163,7 +186,7 @@ func runSearch(cmd *cobra.Command, g *globals, o *searchOptions) error {
 	if err != nil {
 		return err
 	}
-	r.Progress = newProgress(g.stderr, log)
+	r.Progress, r.Force = newProgress(g.stderr, log), o.force
 	if err := r.Start(o.resume); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type trainOptions struct {
 	config   string
 	out      string
 	resume   bool
+	force    bool
 }
 
 // bindTrainFlags binds the budget fields of a training config to flags (all
@@ -72,7 +73,19 @@ JSON) supplies any field; flags given on the command line override it.`,
   rdarts train --out runs/demo-train --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.config != "" {
+			if o.resume {
+				// The run's own settings, with what was given over them:
+				// Start refuses any that differ.
+				saved, err := train.LoadConfig(o.out)
+				if err != nil {
+					return fmt.Errorf("--resume: %w", err)
+				}
+				o.cfg = saved
+				err = overlay(o.config, cmd.Flags(), &o.cfg, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &o.cfg, true) })
+				if err != nil {
+					return err
+				}
+			} else if o.config != "" {
 				cfg, err := loadTrainConfig(o.config, cmd.Flags())
 				if err != nil {
 					return err
@@ -86,7 +99,9 @@ JSON) supplies any field; flags given on the command line override it.`,
 	cmd.Flags().StringVar(&o.genotype, "genotype", "", "genotype in DARTS notation, a file holding one, or a search run folder")
 	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with training settings (flags override it)")
 	cmd.Flags().StringVar(&o.out, "out", "runs/train", "run folder")
-	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint")
+	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint (the same settings, or none, may be given)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "replace the run --out holds (its files are deleted)")
+	cmd.MarkFlagsMutuallyExclusive("resume", "force")
 	return cmd
 }
 
@@ -104,23 +119,18 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	}
 	log := g.logger()
 	cfg := o.cfg
-	if o.resume {
-		// A resumed run continues with the configuration it started with.
-		if cfg, err = train.LoadConfig(o.out); err != nil {
-			return fmt.Errorf("--resume: %w", err)
+	if o.genotype != "" {
+		gt, from, err := train.ResolveGenotype(o.genotype)
+		if err != nil {
+			return usageErr("--genotype: %v", err)
 		}
-	} else {
-		if o.genotype != "" {
-			gt, from, err := train.ResolveGenotype(o.genotype)
-			if err != nil {
-				return usageErr("--genotype: %v", err)
-			}
-			cfg.Genotype = gt.String()
-			log.Info("genotype", "from", from)
+		cfg.Genotype, cfg.GenotypeSource = gt.String(), ""
+		if from != "the command line" {
+			cfg.GenotypeSource = from
 		}
-		if cfg.Genotype == "" {
-			return usageErr("--genotype: give the architecture to train (DARTS notation, a file, or a search run folder)")
-		}
+	}
+	if cfg.Genotype == "" {
+		return usageErr("--genotype: give the architecture to train (DARTS notation, a file, or a search run folder)")
 	}
 	cfg.Data = resolveData(cfg.Dataset, cfg.Data)
 	if cfg.Data == "" {
@@ -129,11 +139,14 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErr("--%v", err)
 	}
+	if cfg.GenotypeSource != "" {
+		log.Info("genotype", "from", cfg.GenotypeSource)
+	}
 	r, err := train.NewRunner(cfg, o.out, k, log)
 	if err != nil {
 		return err
 	}
-	r.Progress = newProgress(g.stderr, log)
+	r.Progress, r.Force = newProgress(g.stderr, log), o.force
 	if err := r.Start(o.resume); err != nil {
 		return err
 	}
@@ -180,7 +193,10 @@ validates, so (a) equals metrics.jsonl's valid_acc; --clean uses the test transf
 			if err != nil {
 				return err
 			}
-			b, _ := json.MarshalIndent(d, "", "  ")
+			b, err := json.MarshalIndent(d, "", "  ")
+			if err != nil {
+				return err
+			}
 			b = append(b, '\n')
 			if o.out != "" {
 				if err := atomicfile.Write(o.out, b); err != nil {
@@ -310,7 +326,10 @@ func runExhaustive(cmd *cobra.Command, g *globals, o *exhaustiveOptions) error {
 	if err != nil {
 		return err
 	}
-	b, _ := json.MarshalIndent(ranking, "", "  ")
+	b, err := json.MarshalIndent(ranking, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding ranking.json: %w", err)
+	}
 	if err := atomicfile.Write(filepath.Join(o.out, "ranking.json"), append(b, '\n')); err != nil {
 		return err
 	}
