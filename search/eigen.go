@@ -1,6 +1,8 @@
 package search
 
 import (
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/hessian"
 )
@@ -53,47 +55,18 @@ func (b *Bilevel) GradFunc(val Batch, dropPath, lambda float64, epoch int) hessi
 
 // DominantEigenvalue is the largest eigenvalue of ∇²_α L_val (+λ_α·I) on the
 // batch val (spec §3): by Lanczos on finite-difference Hessian-vector
-// products, or, with exact, from the full Hessian (top-k of its spectrum
-// kept). α, its gradients and the running BN statistics are restored: the
-// reference's two forwards here nudge the statistics, our dozens of
-// forwards would move them much more, so they are left out (documented).
+// products, or, with exact, from the full Hessian (ExactHessian; top-k of
+// its spectrum kept). α, its gradients and the running BN statistics are
+// restored: the reference's two forwards here nudge the statistics, our
+// dozens of forwards would move them much more, so they are left out
+// (documented).
 //
 // The ReLU and max-pool choices are recorded at α and replayed at every
 // perturbed α (autograd.Kinks), which makes the finite-difference Hessian
 // the one the reference gets by double back-propagation.
 func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch int, exact bool, topK int) (Eigen, error) {
-	alpha := b.alphaVector()
-	b.saveBN()
-	b.Tape.Kinks = &autograd.Kinks{}
-	b.Tape.Kinks.Record()
 	if exact {
-		// The exact path never evaluates at α itself: record there first.
-		b.zeroA()
-		b.Pass(val, false, true, dropPath, epoch, 0, rngHessian)
-		b.Tape.Kinks.Replay()
-	}
-	defer func() {
-		b.Tape.Kinks = nil
-		b.restoreBN()
-		k := 0
-		for _, a := range b.a {
-			for j := range a.Value {
-				a.Value[j] = float32(alpha[k])
-				k++
-			}
-		}
-		b.zeroA()
-	}()
-	grad := b.GradFunc(val, dropPath, lambda, epoch)
-	// The first evaluation records the kinks (Lanczos' forward differences
-	// start with g(α)); every later one replays them.
-	g := func(a, out []float64) error {
-		err := grad(a, out)
-		b.Tape.Kinks.Replay()
-		return err
-	}
-	if exact {
-		h, evals, err := hessian.Exact(g, alpha, 0)
+		h, evals, err := b.ExactHessian(val, dropPath, lambda, epoch)
 		if err != nil {
 			return Eigen{}, err
 		}
@@ -104,8 +77,10 @@ func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch 
 		if topK > 0 && topK < len(spec) {
 			spec = spec[:topK]
 		}
-		return Eigen{Value: spec[0], GradEvals: evals + 1, Exact: true, Spectrum: spec}, nil
+		return Eigen{Value: spec[0], GradEvals: evals, Exact: true, Spectrum: spec}, nil
 	}
+	alpha, g, done := b.frozenGrad(val, dropPath, lambda, epoch, false)
+	defer done()
 	// Forward differences and a residual of 1e-3·λ: the eigenvalue error is
 	// about residual²/gap plus O(h), far inside the 1 % the analysis needs.
 	r, err := hessian.DominantEigenvalue(g, alpha, hessian.Options{Seed: uint64(epoch), Forward: true, Tol: 1e-3})
@@ -113,4 +88,52 @@ func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch 
 		return Eigen{}, err
 	}
 	return Eigen{Value: r.Value, GradEvals: r.GradEvals, Residual: r.Residual}, nil
+}
+
+// ExactHessian is the full ∇²_α L_val (+λ_α·I) on the batch val, α normal
+// then reduce, row-major (spec §3), by central differences of the gradient
+// with the kinks frozen (hessian.Exact), and the number of gradient
+// evaluations it took. α, its gradients and the running BN statistics are
+// restored, as in DominantEigenvalue.
+func (b *Bilevel) ExactHessian(val Batch, dropPath, lambda float64, epoch int) (*mat.SymDense, int, error) {
+	alpha, g, done := b.frozenGrad(val, dropPath, lambda, epoch, true)
+	defer done()
+	h, evals, err := hessian.Exact(g, alpha, 0)
+	return h, evals + 1, err
+}
+
+// frozenGrad returns the current α and GradFunc with the kinks recorded at
+// α and replayed everywhere else; done restores α, its gradients and the
+// BN statistics. With record the recording pass runs now (the exact path
+// never evaluates at α itself); otherwise the first evaluation records
+// (Lanczos' forward differences start with g(α)).
+func (b *Bilevel) frozenGrad(val Batch, dropPath, lambda float64, epoch int, record bool) ([]float64, hessian.GradFunc, func()) {
+	alpha := b.alphaVector()
+	b.saveBN()
+	b.Tape.Kinks = &autograd.Kinks{}
+	b.Tape.Kinks.Record()
+	if record {
+		b.zeroA()
+		b.Pass(val, false, true, dropPath, epoch, 0, rngHessian)
+		b.Tape.Kinks.Replay()
+	}
+	done := func() {
+		b.Tape.Kinks = nil
+		b.restoreBN()
+		k := 0
+		for _, a := range b.a {
+			for j := range a.Value {
+				a.Value[j] = float32(alpha[k])
+				k++
+			}
+		}
+		b.zeroA()
+	}
+	grad := b.GradFunc(val, dropPath, lambda, epoch)
+	g := func(a, out []float64) error {
+		err := grad(a, out)
+		b.Tape.Kinks.Replay()
+		return err
+	}
+	return alpha, g, done
 }
