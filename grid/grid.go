@@ -13,6 +13,7 @@
 // Layout under the grid's out folder:
 //
 //	search/<id>/        the search run folders (config.json, metrics.jsonl, result.json, …)
+//	select/<id>/        R-DARTS members' selection retrainings (scored on held-out images)
 //	retrain/<id>/       the retraining run folders
 //	logs/<stage>/<id>.log     the output of the task's process
 //	logs/<stage>/<id>.failed  present while the last attempt failed (the error)
@@ -36,6 +37,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -55,8 +57,12 @@ const DefaultHessianEvery = 2
 // Stages of a task.
 const (
 	StageSearch  = "search"
+	StageSelect  = "select" // R-DARTS: a member's short retraining for selection
 	StageRetrain = "retrain"
 )
+
+// Stages lists the stages in the order they run.
+var Stages = []string{StageSearch, StageSelect, StageRetrain}
 
 // File is a parsed grid file.
 type File struct {
@@ -84,6 +90,16 @@ type File struct {
 	RetrainMembers string
 	// Train are extra flags of `rdarts train` (name without dashes → value).
 	Train map[string]string
+	// Select is how R-DARTS chooses its member; with robust.RuleRetrain
+	// every member gets a select task scoring it after SelectBudget.
+	Select       robust.Rule
+	SelectBudget robust.Budget
+}
+
+// rawSelect is the grid file's select: section.
+type rawSelect struct {
+	Rule          string `yaml:"rule"`
+	robust.Budget `yaml:",inline"`
 }
 
 // Override sets search fields for the tasks it matches; an empty selector
@@ -109,6 +125,7 @@ type raw struct {
 	Retrain        bool              `yaml:"retrain"`
 	RetrainMembers string            `yaml:"retrain_members"`
 	Train          map[string]string `yaml:"train"`
+	Select         yaml.Node         `yaml:"select"`
 }
 
 type rawOverride struct {
@@ -255,6 +272,26 @@ func Parse(text []byte, dir string) (*File, error) {
 			}
 		}
 	}
+	sel := rawSelect{Rule: string(robust.RuleRetrain), Budget: robust.DefaultBudget()}
+	if r.Select.Kind != 0 {
+		b, err := yaml.Marshal(&r.Select)
+		if err != nil {
+			return nil, bad("select", "%v", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&sel); err != nil {
+			return nil, bad("select", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+	}
+	rule, err := robust.ParseRule(sel.Rule)
+	if err != nil {
+		return nil, bad("select.rule", "%v", err)
+	}
+	if err := sel.Budget.Validate(); err != nil {
+		return nil, bad("select", "%v", err)
+	}
+	f.Select, f.SelectBudget = rule, sel.Budget
 	switch f.RetrainMembers {
 	case "":
 		f.RetrainMembers = "selected"
@@ -333,8 +370,14 @@ type Task struct {
 	// Search is the search configuration (search stage).
 	Search search.Config
 	// From are the search tasks a retraining takes its genotype from: one,
-	// or the R-DARTS members of one seed to select among (retrain stage).
+	// or the R-DARTS members of one seed to select among (retrain stage);
+	// a select task's one search.
 	From []*Task
+	// Scores are the select tasks that score From's members, in the same
+	// order (retrain stage of R-DARTS with selection by retraining).
+	Scores []*Task
+	// Budget is a select task's retraining budget.
+	Budget robust.Budget
 	// Data is the dataset folder.
 	Data string
 	// Train are the extra flags of `rdarts train` (retrain stage).
@@ -347,24 +390,41 @@ type Task struct {
 type Plan struct {
 	File    *File
 	Search  []*Task
+	Select  []*Task
 	Retrain []*Task
 }
 
 // Tasks returns the tasks of a stage.
 func (p *Plan) Tasks(stage string) []*Task {
-	if stage == StageRetrain {
+	switch stage {
+	case StageRetrain:
 		return p.Retrain
+	case StageSelect:
+		return p.Select
 	}
 	return p.Search
 }
 
-// All returns every task, searches first.
-func (p *Plan) All() []*Task { return append(slices.Clip(p.Search), p.Retrain...) }
+// All returns every task in stage order.
+func (p *Plan) All() []*Task {
+	return append(append(slices.Clip(p.Search), p.Select...), p.Retrain...)
+}
+
+// Needs are the tasks that must finish before t can start.
+func (t *Task) Needs() []*Task {
+	switch {
+	case t.Stage == StageSearch:
+		return nil
+	case len(t.Scores) > 0:
+		return t.Scores
+	}
+	return t.From
+}
 
 // Find returns the task of a stage with an id.
 func (p *Plan) Find(stage, id string) (*Task, error) {
-	if stage != StageSearch && stage != StageRetrain {
-		return nil, fmt.Errorf("stage %q is not one of search, retrain", stage)
+	if !slices.Contains(Stages, stage) {
+		return nil, fmt.Errorf("stage %q is not one of %s", stage, strings.Join(Stages, ", "))
 	}
 	for _, t := range p.Tasks(stage) {
 		if t.ID == id {
@@ -447,6 +507,12 @@ func (f *File) Plan() (*Plan, error) {
 						}
 						p.Search = append(p.Search, t)
 						group[si] = append(group[si], t)
+						if IsRDARTS(m) && f.Select == robust.RuleRetrain {
+							st := &Task{ID: t.ID, Stage: StageSelect, Space: sp, Dataset: ds, Method: m, Member: mem.label, Seed: seed,
+								From: []*Task{t}, Data: t.Data, Budget: f.SelectBudget}
+							st.Dir, st.Log = f.paths(StageSelect, st.ID)
+							p.Select = append(p.Select, st)
+						}
 					}
 				}
 				if !f.Retrain {
@@ -459,7 +525,14 @@ func (f *File) Plan() (*Plan, error) {
 						}
 						continue
 					}
-					p.Retrain = append(p.Retrain, f.retrainTask(id(sp, ds, m, fmt.Sprintf("seed%d", seed)), group[si][0], group[si], seed))
+					rt := f.retrainTask(id(sp, ds, m, fmt.Sprintf("seed%d", seed)), group[si][0], group[si], seed)
+					if f.Select == robust.RuleRetrain {
+						for _, s := range group[si] {
+							st, _ := p.Find(StageSelect, s.ID)
+							rt.Scores = append(rt.Scores, st)
+						}
+					}
+					p.Retrain = append(p.Retrain, rt)
 				}
 			}
 		}

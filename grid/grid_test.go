@@ -268,9 +268,14 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 	if t.ID == f.failID {
 		return errors.New("diverged")
 	}
+	// The best L2 member after its selection retraining is wd0.0027;
+	// by one-shot accuracy it would be wd0.0003.
 	acc := 50.0
-	if t.Member == "wd0.0027" {
-		acc = 60 // the best L2 member
+	switch {
+	case t.Stage == StageSelect && t.Member == "wd0.0027":
+		acc = 60
+	case t.Stage == StageSearch && t.Member == "wd0.0003":
+		acc = 70
 	}
 	if t.Stage == StageRetrain {
 		src, _, err := t.Selected()
@@ -281,8 +286,8 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 		f.retrainFrom[t.ID] = src.ID
 		f.mu.Unlock()
 	}
-	if t.Stage == StageRetrain {
-		b, _ := json.Marshal(train.Result{Genotype: "g", TestError: 100 - acc})
+	if t.Stage != StageSearch {
+		b, _ := json.Marshal(train.Result{Genotype: "g", TestAcc: acc, TestError: 100 - acc})
 		return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 	}
 	b, _ := json.Marshal(search.Outcome{Method: t.Search.Method, Genotype: "g", ValidAcc: acc, ValidError: 100 - acc})
@@ -320,7 +325,7 @@ func TestLocalResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := len(p.Search) + len(p.Retrain) // 10 searches, 4 retrainings
+	total := len(p.All()) // 10 searches, 8 selections, 4 retrainings
 	ctx, cancel := context.WithCancel(context.Background())
 	fk := &fake{interruptAt: 4, cancel: cancel, retrainFrom: map[string]string{}}
 	sum, err := Local{Workers: 1, Run: fk.run}.Execute(ctx, p)
@@ -383,7 +388,7 @@ func TestLocalFailureBlocksRetrain(t *testing.T) {
 	p, _ := f.Plan()
 	fk := &fake{failID: "s2_cifar10_r-darts-l2_wd0.0009_seed1", retrainFrom: map[string]string{}}
 	sum, err := Local{Workers: 2, Run: fk.run}.Execute(context.Background(), p)
-	if err == nil || sum.Failed != 1 || sum.Blocked != 1 {
+	if err == nil || sum.Failed != 1 || sum.Blocked != 2 { // its select task and the retraining
 		t.Fatalf("summary %+v, err %v", sum, err)
 	}
 	if fk.count("retrain/s2_cifar10_r-darts-l2_seed1") != 0 {
@@ -411,7 +416,7 @@ func TestLocalFailureBlocksRetrain(t *testing.T) {
 	if _, err := (Local{Workers: 2, Run: fk2.run}).Execute(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if len(fk2.calls) != 2 {
+	if len(fk2.calls) != 3 {
 		t.Errorf("rerun calls %v", fk2.calls)
 	}
 	if _, ok := failed.Failed(); ok {
@@ -476,12 +481,13 @@ func TestSlurmSubmit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(jobs) != 2 || jobs[0].JobID != "101" || jobs[1].JobID != "102" {
+	if len(jobs) != 3 || jobs[0].JobID != "101" || jobs[1].Stage != StageSelect || jobs[2].JobID != "103" {
 		t.Fatalf("jobs %+v", jobs)
 	}
 	args, _ := os.ReadFile(filepath.Join(dir, "sbatch.args"))
 	lines := strings.Split(strings.TrimSpace(string(args)), "\n")
-	if !strings.HasPrefix(lines[0], "--parsable "+jobs[0].Script) || !strings.HasPrefix(lines[1], "--parsable --dependency=afterok:101 "+jobs[1].Script) {
+	if !strings.HasPrefix(lines[0], "--parsable "+jobs[0].Script) || !strings.HasPrefix(lines[1], "--parsable --dependency=afterok:101 "+jobs[1].Script) ||
+		!strings.HasPrefix(lines[2], "--parsable --dependency=afterok:102 "+jobs[2].Script) {
 		t.Errorf("sbatch calls %q", lines)
 	}
 	script, _ := os.ReadFile(jobs[0].Script)
@@ -497,15 +503,15 @@ func TestSlurmSubmit(t *testing.T) {
 		t.Errorf("ids file %q", ids)
 	}
 	recorded, err := p.Jobs()
-	if err != nil || len(recorded) != 2 {
+	if err != nil || len(recorded) != 3 {
 		t.Fatalf("jobs.jsonl: %v %v", recorded, err)
 	}
 	// Status from a fake queue.
 	q := func(_ context.Context, ids []string) (map[string]string, error) {
-		if !slices.Equal(ids, []string{"101", "102"}) {
+		if !slices.Equal(ids, []string{"101", "102", "103"}) {
 			t.Errorf("queried %v", ids)
 		}
-		return map[string]string{"101_0": "RUNNING", "101_2": "PENDING", "101_3": "TIMEOUT", "102_0": "PENDING"}, nil
+		return map[string]string{"101_0": "RUNNING", "101_2": "PENDING", "101_3": "TIMEOUT", "102_0": "PENDING", "103_0": "PENDING"}, nil
 	}
 	st, err := p.Status(context.Background(), q)
 	if err != nil {
@@ -518,7 +524,7 @@ func TestSlurmSubmit(t *testing.T) {
 		}
 	}
 	if st[len(p.Search)].State != StatePending {
-		t.Errorf("retrain 0: %s", st[len(p.Search)].State)
+		t.Errorf("select 0: %s", st[len(p.Search)].State)
 	}
 }
 

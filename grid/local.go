@@ -37,11 +37,12 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 	var (
 		mu      sync.Mutex
 		sum     Summary
-		ready   = make(chan *Task, len(p.Search)+len(p.Retrain))
+		all     = p.All()
+		ready   = make(chan *Task, len(all))
 		done    = map[*Task]bool{} // finished successfully or already
 		settled = map[*Task]bool{} // finished, failed or blocked
 		queued  = map[*Task]bool{}
-		pending = len(p.Search) + len(p.Retrain)
+		pending = len(all)
 		wg      sync.WaitGroup
 	)
 	logf := func(format string, args ...any) {
@@ -54,26 +55,31 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 		close(allDone)
 	}
 	var settle func(t *Task, ok bool)
-	// release queues the retrainings whose searches are all settled (called
-	// with mu held).
+	// release queues the tasks whose needs are all settled and blocks
+	// those a failed need stops, until nothing changes (called with mu
+	// held).
 	release := func() {
-		for _, r := range p.Retrain {
-			if settled[r] || queued[r] {
-				continue
-			}
-			allSettled, anyFailed := true, false
-			for _, s := range r.From {
-				allSettled = allSettled && settled[s]
-				anyFailed = anyFailed || (settled[s] && !done[s])
-			}
-			switch {
-			case anyFailed && allSettled:
-				sum.Blocked++
-				logf("grid: blocked retrain %s: a search it needs failed", r.ID)
-				settle(r, false)
-			case allSettled:
-				queued[r] = true
-				ready <- r
+		for changed := true; changed; {
+			changed = false
+			for _, t := range all {
+				if settled[t] || queued[t] {
+					continue
+				}
+				allSettled, anyFailed := true, false
+				for _, n := range t.Needs() {
+					allSettled = allSettled && settled[n]
+					anyFailed = anyFailed || (settled[n] && !done[n])
+				}
+				switch {
+				case anyFailed && allSettled:
+					sum.Blocked++
+					logf("grid: blocked %s %s: a task it needs failed", t.Stage, t.ID)
+					settle(t, false)
+					changed = true
+				case allSettled:
+					queued[t] = true
+					ready <- t
+				}
 			}
 		}
 	}
@@ -84,12 +90,8 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 			close(allDone)
 		}
 	}
-	for _, t := range p.Search {
-		queued[t] = true
-		ready <- t
-	}
 	mu.Lock()
-	release() // retrainings without searches to wait for (none today)
+	release()
 	mu.Unlock()
 	for range workers {
 		wg.Add(1)

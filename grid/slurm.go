@@ -104,7 +104,7 @@ func (s Slurm) Submit(ctx context.Context, p *Plan, w io.Writer) ([]Job, error) 
 	stamp := time.Now().UTC().Format("20060102-150405")
 	var jobs []Job
 	dependency := ""
-	for _, stage := range []string{StageSearch, StageRetrain} {
+	for _, stage := range Stages {
 		tasks := p.Tasks(stage)
 		var todo []int
 		ids := make([]string, len(tasks))

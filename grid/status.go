@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/train"
 )
 
@@ -102,7 +103,7 @@ type Selection struct {
 	Seed                   uint64
 	Done, Members          int     // finished searches of the group, all searches
 	Selected               *Task   // nil until every member finished
-	ValidAcc               float64 // the selected search's one-shot validation accuracy
+	ValidAcc               float64 // the selected search's score (held-out or one-shot accuracy)
 	Genotype               string
 	// Retrain is the retraining's result.json, if finished.
 	Retrain *train.Result
@@ -135,6 +136,13 @@ func (p *Plan) Collect() []Selection {
 			}
 		}
 		probe := &Task{ID: "collect", From: g}
+		if p.File.Select == robust.RuleRetrain && IsRDARTS(t0.Method) {
+			for _, t := range g {
+				if st, err := p.Find(StageSelect, t.ID); err == nil {
+					probe.Scores = append(probe.Scores, st)
+				}
+			}
+		}
 		if best, acc, err := probe.Selected(); err == nil {
 			s.Selected, s.ValidAcc = best, acc
 			if res, err := best.SearchResult(); err == nil {

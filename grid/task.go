@@ -17,6 +17,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/train"
 )
@@ -53,17 +54,27 @@ func (t *Task) SearchResult() (search.Outcome, error) { return search.ReadResult
 func (t *Task) TrainResult() (train.Result, error) { return train.ReadResult(t.Dir) }
 
 // Selected is the search a retraining takes its genotype from: its only
-// search, or, for R-DARTS, the member with the highest one-shot validation
-// accuracy (the first in grid order on a tie). Every member must be done.
+// search, or, for R-DARTS, the member with the best score — the held-out
+// accuracy of its select task (selection by retraining), else the one-shot
+// validation accuracy — the first in grid order on a tie. Every member
+// (and select task) must be done.
 func (t *Task) Selected() (*Task, float64, error) {
 	best, bestAcc := (*Task)(nil), 0.0
-	for _, s := range t.From {
+	for i, s := range t.From {
 		res, err := s.SearchResult()
 		if err != nil {
 			return nil, 0, fmt.Errorf("search %s is not finished: %w", s.ID, err)
 		}
-		if best == nil || res.ValidAcc > bestAcc {
-			best, bestAcc = s, res.ValidAcc
+		score := res.ValidAcc
+		if len(t.Scores) > 0 {
+			sel, err := t.Scores[i].TrainResult()
+			if err != nil {
+				return nil, 0, fmt.Errorf("selection retraining %s is not finished: %w", t.Scores[i].ID, err)
+			}
+			score = sel.TestAcc
+		}
+		if best == nil || score > bestAcc {
+			best, bestAcc = s, score
 		}
 	}
 	if best == nil {
@@ -72,18 +83,43 @@ func (t *Task) Selected() (*Task, float64, error) {
 	return best, bestAcc, nil
 }
 
-// Changes lists the settings in which a search task's run folder differs
-// from the grid file (the file's budgets changed since the run started);
-// none for a task not started, or a retraining.
+// Changes lists the settings in which a search or select task's run
+// folder differs from the grid file (the file's budgets changed since the
+// run started); none for a task not started, or a retraining.
 func (t *Task) Changes() ([]runfolder.Change, error) {
-	if t.Stage != StageSearch || !t.Resumable() {
+	if !t.Resumable() {
 		return nil, nil
 	}
-	have, err := search.LoadConfig(t.Dir)
-	if err != nil {
-		return nil, err
+	switch t.Stage {
+	case StageSearch:
+		have, err := search.LoadConfig(t.Dir)
+		if err != nil {
+			return nil, err
+		}
+		return runfolder.Diff(have, t.Search)
+	case StageSelect:
+		want, err := t.SelectConfig()
+		if err != nil {
+			return nil, nil // its search is being redone: judged once it finishes
+		}
+		have, err := train.ReadConfig(t.Dir)
+		if err != nil {
+			return nil, err
+		}
+		return runfolder.Diff(have, want)
 	}
-	return runfolder.Diff(have, t.Search)
+	return nil, nil
+}
+
+// SelectConfig is a select task's training configuration; its search
+// must be finished.
+func (t *Task) SelectConfig() (train.Config, error) {
+	s := t.From[0]
+	res, err := s.SearchResult()
+	if err != nil {
+		return train.Config{}, fmt.Errorf("search %s is not finished: %w", s.ID, err)
+	}
+	return robust.SelectConfig(s.Search, res, s.Dir, t.Budget), nil
 }
 
 // ErrChanged is returned by Attempt for a task whose run folder holds a
@@ -135,8 +171,13 @@ func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error
 		}
 		force = true
 	}
-	if t.Stage == StageRetrain {
+	switch t.Stage {
+	case StageRetrain:
 		if _, _, err := t.Selected(); err != nil {
+			return fail(err)
+		}
+	case StageSelect:
+		if _, err := t.SelectConfig(); err != nil {
 			return fail(err)
 		}
 	}
@@ -183,15 +224,25 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 			args = append(args, "--force")
 		}
 		cfgPath := strings.TrimSuffix(t.Log, ".log") + ".config.json"
-		b, err := json.MarshalIndent(t.Search, "", "  ")
+		if err := writeConfig(cfgPath, t.Search); err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.ID, err)
+		}
+		return append(args, "--config", cfgPath), nil
+	case StageSelect:
+		args = append(args, "train", "--out", t.Dir)
+		switch {
+		case resume:
+			args = append(args, "--resume")
+		case force:
+			args = append(args, "--force")
+		}
+		c, err := t.SelectConfig()
 		if err != nil {
-			return nil, fmt.Errorf("task %s: encoding its settings: %w", t.ID, err)
-		}
-		if err := os.MkdirAll(filepath.Dir(cfgPath), 0o755); err != nil {
 			return nil, err
 		}
-		if err := atomicfile.Write(cfgPath, append(b, '\n')); err != nil {
-			return nil, err
+		cfgPath := strings.TrimSuffix(t.Log, ".log") + ".config.json"
+		if err := writeConfig(cfgPath, c); err != nil {
+			return nil, fmt.Errorf("task %s: %w", t.ID, err)
 		}
 		return append(args, "--config", cfgPath), nil
 	case StageRetrain:
@@ -222,6 +273,18 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 		return args, nil
 	}
 	return nil, fmt.Errorf("task %s: unknown stage %q", t.ID, t.Stage)
+}
+
+// writeConfig writes the settings file a task's process reads.
+func writeConfig(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding its settings: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, append(b, '\n'))
 }
 
 // Run runs the task's process and waits for it. Cancelling ctx sends it

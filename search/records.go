@@ -62,6 +62,16 @@ type Outcome struct {
 	ValidError float64 `json:"valid_error"`
 	// Event is the decision that chose the epoch, if any (es-stop, rs-select).
 	Event *Event `json:"event,omitempty"`
+	// Split says which training images trained w and which α: a later
+	// selection retraining trains on the first and scores on the second.
+	Split Split `json:"split"`
+}
+
+// Split is the search's division of the training set: w trained on
+// images [0, WImages), α on [WImages, AlphaEnd).
+type Split struct {
+	WImages  int `json:"w_images"`
+	AlphaEnd int `json:"alpha_end"`
 }
 
 // EigenRecord is a line of eigen.jsonl: one eigen-analysis.

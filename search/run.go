@@ -455,7 +455,8 @@ func (r *Runner) Outcome() (Outcome, bool) {
 	if !ok || !r.state.Pos.Done {
 		return Outcome{}, false
 	}
-	res := Outcome{Method: r.Cfg.Method, Epoch: m.Epoch, Genotype: m.Genotype, ValidAcc: m.ValidAcc, ValidError: 100 - m.ValidAcc}
+	res := Outcome{Method: r.Cfg.Method, Epoch: m.Epoch, Genotype: m.Genotype, ValidAcc: m.ValidAcc, ValidError: 100 - m.ValidAcc,
+		Split: Split{WImages: r.train.Data.Len(), AlphaEnd: r.train.Data.Len() + r.valid.Data.Len()}}
 	if last := r.state.History[len(r.state.History)-1]; last.Event != nil && last.Event.Kind == EventESStop {
 		res.Event = last.Event
 	} else if m.Event != nil && m.Event.Kind == EventRSSelect {

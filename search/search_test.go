@@ -356,36 +356,6 @@ func TestMethods(t *testing.T) {
 	})
 }
 
-func TestRobust(t *testing.T) {
-	cfg := tinyConfig()
-	cfg.Epochs, cfg.HessianEvery = 1, 0
-	dir := filepath.Join(t.TempDir(), "robust")
-	res, err := Robust(context.Background(), cfg, "dp", []float64{0, 0.4}, dir, fast.Backend{}, quiet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Members) != 2 || res.Genotype != res.Members[res.Best].Genotype {
-		t.Fatalf("result %+v", res)
-	}
-	for _, m := range res.Members {
-		if m.ValidAcc > res.Members[res.Best].ValidAcc {
-			t.Errorf("member %v (%.2f) beats the chosen one", m.Value, m.ValidAcc)
-		}
-		c, err := LoadConfig(m.Dir)
-		if err != nil || c.DropPath != m.Value || !c.Cutout {
-			t.Errorf("member %s: config %+v, %v", m.Dir, c, err)
-		}
-	}
-	// Rerunning resumes: nothing runs again, same answer.
-	again, err := Robust(context.Background(), cfg, "dp", []float64{0, 0.4}, dir, fast.Backend{}, quiet, nil)
-	if err != nil || again.Genotype != res.Genotype {
-		t.Fatalf("rerun: %+v, %v", again, err)
-	}
-	if _, err := Robust(context.Background(), cfg, "l3", nil, dir, fast.Backend{}, quiet, nil); err == nil {
-		t.Error("kind l3 accepted")
-	}
-}
-
 // TestDivergence makes the loss explode and checks the error names the
 // epoch and step, and that the last good checkpoint stays.
 func TestDivergence(t *testing.T) {

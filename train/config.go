@@ -43,7 +43,13 @@ type Config struct {
 	// DropPath is the final drop-path probability; epoch e of E uses
 	// DropPath·e/E.
 	DropPath float64 `json:"drop_path" yaml:"drop_path"`
-	Seed     uint64  `json:"seed" yaml:"seed"`
+	// ValidFrom and ValidSize, when ValidSize > 0, evaluate on training
+	// images [ValidFrom, ValidFrom+ValidSize) instead of the test set: a
+	// held-out part that must not overlap the TrainSize images trained on.
+	// R-DARTS selects its member this way, never looking at the test set.
+	ValidFrom int    `json:"valid_from,omitempty" yaml:"valid_from,omitempty"`
+	ValidSize int    `json:"valid_size,omitempty" yaml:"valid_size,omitempty"`
+	Seed      uint64 `json:"seed" yaml:"seed"`
 }
 
 // Defaults are the evaluation protocol of spec §9: 600 epochs, batch 96,
@@ -82,6 +88,15 @@ func (c Config) resolved() Config {
 	return c
 }
 
+// EvalSet names the images a run evaluates on: "test", or "train[a:b]"
+// for held-out training images.
+func (c Config) EvalSet() string {
+	if c.ValidSize > 0 {
+		return fmt.Sprintf("train[%d:%d]", c.ValidFrom, c.ValidFrom+c.ValidSize)
+	}
+	return "test"
+}
+
 // Validate names the first bad field and what was expected.
 func (c Config) Validate() error {
 	bad := func(field, format string, args ...any) error {
@@ -118,6 +133,11 @@ func (c Config) Validate() error {
 		return bad("auxiliary-weight", "must not be negative, have %g", c.AuxWeight)
 	case c.DropPath < 0 || c.DropPath >= 1:
 		return bad("drop-path", "must be in [0, 1), have %g", c.DropPath)
+	case c.ValidSize < 0 || c.ValidFrom < 0:
+		return bad("valid-size", "valid-from and valid-size must not be negative")
+	case c.ValidSize > 0 && (c.TrainSize == 0 || c.ValidFrom < c.TrainSize):
+		return bad("valid-from", "the held-out images [%d, %d) overlap the first %d training images (train-size; 0 = all) the network trains on",
+			c.ValidFrom, c.ValidFrom+c.ValidSize, c.TrainSize)
 	}
 	return nil
 }

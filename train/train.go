@@ -28,18 +28,23 @@ type Metrics struct {
 	// epoch's images, as the reference logs it; TrainAcc is the main head's.
 	TrainLoss float64 `json:"train_loss"`
 	TrainAcc  float64 `json:"train_acc"`
-	TestLoss  float64 `json:"test_loss"`
-	TestAcc   float64 `json:"test_acc"`
-	Seconds   float64 `json:"seconds"`
+	// TestLoss and TestAcc are measured on the evaluation set: the test
+	// set, or the held-out training images of Config.ValidSize.
+	TestLoss float64 `json:"test_loss"`
+	TestAcc  float64 `json:"test_acc"`
+	Seconds  float64 `json:"seconds"`
 }
 
 // Result is a finished run's result.json: the test error of the last epoch
 // (the number the reference reports) and the model size.
 type Result struct {
-	Genotype  string  `json:"genotype"`
-	Dataset   string  `json:"dataset"`
-	Epochs    int     `json:"epochs"`
-	Seed      uint64  `json:"seed"`
+	Genotype string `json:"genotype"`
+	Dataset  string `json:"dataset"`
+	Epochs   int    `json:"epochs"`
+	Seed     uint64 `json:"seed"`
+	// EvalSet is "test", or "train[a:b]" for held-out training images (a
+	// selection run): then the Test fields are validation numbers.
+	EvalSet   string  `json:"eval_set"`
 	TestAcc   float64 `json:"test_acc"`
 	TestError float64 `json:"test_error"`
 	TestLoss  float64 `json:"test_loss"`
@@ -148,6 +153,9 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 	if cfg.TrainSize > ds.Train.N {
 		return nil, fmt.Errorf("train-size: %d is more than the %d training images of %s", cfg.TrainSize, ds.Train.N, cfg.Dataset)
 	}
+	if end := cfg.ValidFrom + cfg.ValidSize; cfg.ValidSize > 0 && end > ds.Train.N {
+		return nil, fmt.Errorf("valid-size: the held-out images end at %d, past the %d training images of %s", end, ds.Train.N, cfg.Dataset)
+	}
 	n := ds.Train.N
 	if cfg.TrainSize > 0 {
 		n = cfg.TrainSize
@@ -178,7 +186,11 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 	}
 	r.train = data.Loader{Data: ds.Train.Range(0, n), BatchSize: cfg.BatchSize, Shuffle: true,
 		Transform: data.StandardTrain(norm, cfg.Cutout), Seed: cfg.Seed, Stream: 1}
-	r.test = data.Loader{Data: ds.Test.All(), BatchSize: cfg.BatchSize, Transform: data.Eval{Norm: norm}, Seed: cfg.Seed, Stream: 2}
+	eval := ds.Test.All()
+	if cfg.ValidSize > 0 {
+		eval = ds.Train.Range(cfg.ValidFrom, cfg.ValidFrom+cfg.ValidSize)
+	}
+	r.test = data.Loader{Data: eval, BatchSize: cfg.BatchSize, Transform: data.Eval{Norm: norm}, Seed: cfg.Seed, Stream: 2}
 	return r, nil
 }
 
@@ -407,7 +419,7 @@ func (r *Runner) Result() (Result, bool) {
 		secs += e.Seconds
 	}
 	return Result{
-		Genotype: r.net.Genotype.String(), Dataset: r.Cfg.Dataset, Epochs: r.Cfg.Epochs, Seed: r.Cfg.Seed,
+		Genotype: r.net.Genotype.String(), Dataset: r.Cfg.Dataset, Epochs: r.Cfg.Epochs, Seed: r.Cfg.Seed, EvalSet: r.Cfg.EvalSet(),
 		TestAcc: m.TestAcc, TestError: 100 - m.TestAcc, TestLoss: m.TestLoss, TrainLoss: m.TrainLoss, TrainAcc: m.TrainAcc,
 		Params: main, ParamsAux: aux, ParamSizeMB: float64(main) / 1e6, Seconds: secs,
 	}, true

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,13 +42,17 @@ func newCmdGrid(g *globals) *cobra.Command {
 r-darts-dp, rs-ws), seeds, the search budget, the data folders, an output root and whether
 each found genotype is retrained. R-DARTS(L2) expands to one search per weight decay of
 l2_grid (default 3e-4, 9e-4, 2.7e-3, 8.1e-3), R-DARTS(DP) to one per drop-path probability
-of dp_grid (default 0, 0.2, 0.4, 0.6) with cutout; the best member by one-shot validation
-accuracy is selected per seed (grid collect) and retrained.
+of dp_grid (default 0, 0.2, 0.4, 0.6) with cutout. Per seed one member is selected (grid
+collect) and retrained: with select: {rule: retrain} (the default) each member's architecture
+is first retrained from scratch for a short budget (stage select: 10 epochs, 5 cells of 16
+channels; the search's w images, scored on its α images, never the test set) and the best
+held-out accuracy wins; select: {rule: oneshot} takes the best one-shot validation accuracy.
 
 Task ids are readable slugs of the varying parameters (s2_cifar10_r-darts-l2_wd0.0009_seed1):
 adding a seed or a space never renames a task. Run folders are OUT/search/ID and
-OUT/retrain/ID; finished tasks (result.json) are skipped and interrupted ones (checkpoint.gob)
-resumed, so rerunning the same command finishes a grid.
+OUT/select/ID and OUT/retrain/ID; finished tasks (result.json) are skipped and interrupted
+ones resumed, so rerunning the same command finishes a grid. A run folder whose settings differ
+from the grid file's is reported as changed and left alone; grid run --rerun-changed replaces it.
 
 Grid file example:
 
@@ -62,6 +67,7 @@ Grid file example:
     hessian_every: 2
   overrides:                      # applied in order to the matching tasks
     - {dataset: svhn, set: {epochs: 25}}
+  select: {rule: retrain, epochs: 10, layers: 5, init_channels: 16}   # R-DARTS selection
   retrain: true
   retrain_members: selected       # or all: retrain every R-DARTS member
   train: {epochs: 600, layers: 20, init-channels: 36}   # flags of rdarts train`,
@@ -110,13 +116,13 @@ func newCmdGridPlan(g *globals) *cobra.Command {
 			}
 			w := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STAGE\tINDEX\tID\tFOLDER")
-			for _, stage := range []string{grid.StageSearch, grid.StageRetrain} {
+			for _, stage := range grid.Stages {
 				for i, t := range p.Tasks(stage) {
 					fmt.Fprintf(w, "%s\t%d\t%s\t%s\n", stage, i, t.ID, t.Dir)
 				}
 			}
 			w.Flush()
-			fmt.Fprintf(g.stdout, "%d search tasks, %d retrain tasks; output in %s\n", len(p.Search), len(p.Retrain), p.File.Out)
+			fmt.Fprintf(g.stdout, "%d search tasks, %d select tasks, %d retrain tasks; output in %s\n", len(p.Search), len(p.Select), len(p.Retrain), p.File.Out)
 			return nil
 		},
 	}
@@ -239,8 +245,8 @@ Threads: --threads, else $SLURM_CPUS_PER_TASK, else all cores.`,
 				}
 			} else {
 				tasks := p.Tasks(o.stage)
-				if o.stage != grid.StageSearch && o.stage != grid.StageRetrain {
-					return usageErr("--stage: %q is not one of search, retrain", o.stage)
+				if !slices.Contains(grid.Stages, o.stage) {
+					return usageErr("--stage: %q is not one of %s", o.stage, strings.Join(grid.Stages, ", "))
 				}
 				if o.index >= len(tasks) {
 					return usageErr("--index: %d is past the %d %s tasks", o.index, len(tasks), o.stage)
@@ -270,7 +276,7 @@ Threads: --threads, else $SLURM_CPUS_PER_TASK, else all cores.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.stage, "stage", grid.StageSearch, "search or retrain")
+	f.StringVar(&o.stage, "stage", grid.StageSearch, "search, select or retrain")
 	f.StringVar(&o.id, "id", "", "the task's id (see grid plan)")
 	f.IntVar(&o.index, "index", -1, "the task's index within its stage (see grid plan)")
 	f.StringVar(&o.binary, "rdarts", "", "the rdarts binary the task runs (default: this one)")
@@ -306,7 +312,7 @@ accounting is on) for the latest array element of each task.`,
 			}
 			w.Flush()
 			var parts []string
-			for _, k := range []string{grid.StateDone, grid.StateRunning, grid.StatePending, grid.StateFailed, grid.StatePartial, grid.StateNotStarted} {
+			for _, k := range []string{grid.StateDone, grid.StateRunning, grid.StatePending, grid.StateFailed, grid.StateChanged, grid.StatePartial, grid.StateNotStarted} {
 				if count[k] > 0 {
 					parts = append(parts, fmt.Sprintf("%d %s", count[k], k))
 				}

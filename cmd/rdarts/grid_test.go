@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdarts/rdarts/train"
 )
 
 // buildRdarts builds this command into dir: grid tasks run as subprocesses.
@@ -52,7 +54,7 @@ search: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16, order: 1}
 `), 0o644)
 
 	out, _, err := runCLI(t, "grid", "plan", file)
-	if err != nil || !strings.Contains(out, "s2_fashion-mnist_darts_seed1") || !strings.Contains(out, "2 search tasks, 0 retrain tasks") {
+	if err != nil || !strings.Contains(out, "s2_fashion-mnist_darts_seed1") || !strings.Contains(out, "2 search tasks, 0 select tasks, 0 retrain tasks") {
 		t.Fatalf("plan: %v\n%s", err, out)
 	}
 	out, errs, err := runCLI(t, "--backend", "purego", "--threads", "2", "grid", "run", file, "--local", "--workers", "2", "--rdarts", bin)
@@ -93,6 +95,66 @@ search: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16, order: 1}
 	out, _, err = runCLI(t, "grid", "collect", file)
 	if err != nil || strings.Count(out, "1/1") != 2 {
 		t.Errorf("collect: %v %s", err, out)
+	}
+}
+
+// TestGridRDARTSEndToEnd: R-DARTS(DP) with two members through real
+// processes: each member's selection retraining scores it on the search's
+// α images, the retraining takes the best-scoring member, and a grid file
+// whose budget changed shows the runs as changed until --rerun-changed.
+func TestGridRDARTSEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds rdarts and runs searches and trainings")
+	}
+	dir := t.TempDir()
+	bin := buildRdarts(t, dir)
+	data, _ := filepath.Abs("../../data/testdata/fashion-mnist")
+	text := `
+out: out
+spaces: [s2]
+datasets: [fashion-mnist]
+methods: [r-darts-dp]
+dp_grid: [0, 0.4]
+seeds: [1]
+data: {fashion-mnist: ` + data + `}
+search: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16, order: 1}
+select: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16}
+retrain: true
+train: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16}
+`
+	file := filepath.Join(dir, "grid.yaml")
+	os.WriteFile(file, []byte(text), 0o644)
+	out, errs, err := runCLI(t, "--backend", "purego", "grid", "run", file, "--local", "--rdarts", bin)
+	if err != nil || !strings.Contains(out, "5 ran") {
+		t.Fatalf("grid run: %v\n%s\n%s", err, out, errs)
+	}
+	best, bestAcc := "", -1.0
+	for _, m := range []string{"dp0", "dp0.4"} {
+		id := "s2_fashion-mnist_r-darts-dp_" + m + "_seed1"
+		res, err := train.ReadResult(filepath.Join(dir, "out", "select", id))
+		if err != nil || res.EvalSet != "train[100:200]" {
+			t.Fatalf("select %s: %+v %v", id, res, err)
+		}
+		if res.TestAcc > bestAcc {
+			best, bestAcc = id, res.TestAcc
+		}
+	}
+	rc, err := train.ReadConfig(filepath.Join(dir, "out", "retrain", "s2_fashion-mnist_r-darts-dp_seed1"))
+	if err != nil || rc.GenotypeSource != filepath.Join(dir, "out", "search", best, "genotype.txt") {
+		t.Errorf("retrained %q, want the best-scoring member %s (%v)", rc.GenotypeSource, best, err)
+	}
+	os.WriteFile(file, []byte(strings.Replace(text, "select: {epochs: 1", "select: {epochs: 2", 1)), 0o644)
+	out, _, err = runCLI(t, "grid", "status", file, "--no-slurm")
+	if err != nil || !strings.Contains(out, "2 changed") {
+		t.Errorf("status after the budget changed: %v\n%s", err, out)
+	}
+	out, _, err = runCLI(t, "--backend", "purego", "grid", "run", file, "--local", "--rdarts", bin)
+	if err == nil || !strings.Contains(out, "2 changed") {
+		t.Errorf("run without --rerun-changed: %v\n%s", err, out)
+	}
+	out, errs, err = runCLI(t, "--backend", "purego", "grid", "run", file, "--local", "--rerun-changed", "--rdarts", bin)
+	if err != nil || !strings.Contains(out, "2 ran") {
+		t.Errorf("--rerun-changed: %v\n%s\n%s", err, out, errs)
 	}
 }
 

@@ -4,22 +4,40 @@ import (
 	"encoding/json"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 )
 
+// bindBudgetFlags binds R-DARTS' selection budget to --select-* flags.
+func bindBudgetFlags(fs *pflag.FlagSet, b *robust.Budget) {
+	fs.IntVar(&b.Epochs, "select-epochs", b.Epochs, "selection retraining: epochs")
+	fs.IntVar(&b.Layers, "select-layers", b.Layers, "selection retraining: cells")
+	fs.IntVar(&b.Channels, "select-init-channels", b.Channels, "selection retraining: channels of the first cells")
+	fs.IntVar(&b.BatchSize, "select-batch-size", b.BatchSize, "selection retraining: batch size")
+	fs.IntVar(&b.TrainSize, "select-train-size", b.TrainSize, "selection retraining: at most this many of the search's w images (0 = all)")
+	fs.IntVar(&b.ValidSize, "select-valid-size", b.ValidSize, "selection retraining: score on at most this many of the search's α images (0 = all)")
+}
+
 func newCmdRobust(g *globals) *cobra.Command {
 	o := &searchOptions{cfg: search.Defaults()}
-	var kind string
-	var values []float64
+	ro := robust.Options{Budget: robust.DefaultBudget()}
+	var rule string
 	cmd := &cobra.Command{
 		Use:   "robust",
-		Short: "R-DARTS(L2) or R-DARTS(DP): a search per regularisation value, the best by validation accuracy",
-		Long: `Run R-DARTS (spec §6): one search per value of the grid — weight decay
+		Short: "R-DARTS(L2) or R-DARTS(DP): a search per regularisation value, then the best member",
+		Long: `Run R-DARTS (docs/method.md § R-DARTS): one search per value of the grid — weight decay
 {3e-4, 9e-4, 2.7e-3, 8.1e-3} for --kind l2, drop-path probability {0, 0.2, 0.4, 0.6} with cutout
-for --kind dp — in --out/<kind>_<value>, then pick the architecture with the best one-shot
-validation accuracy. Writes robust.json (every member) and genotype.txt. Rerunning the same
-command resumes: finished members are kept, an interrupted one continues.`,
+for --kind dp — in --out/<kind>_<value>, then select one member.
+
+--select retrain (the default) retrains each member's architecture from scratch for a short
+budget (--select-*: 10 epochs, 5 cells of 16 channels, batch 96) on the search's w images and
+scores it on the search's α images, in --out/select/<kind>_<value>; the best held-out accuracy
+wins and the test set is never used. --select oneshot takes the best one-shot validation
+accuracy at the end of search instead (it favours the weakest regularisation).
+Writes robust.json (every member and its scores) and genotype.txt. Rerunning the same command
+resumes: finished members are kept, an interrupted one continues.`,
 		Example: `  rdarts robust --kind l2 --dataset fashion-mnist --space s2 --epochs 10 --layers 5 \
       --init-channels 8 --train-size 6000 --order 1 --out runs/r-darts-l2`,
 		Args: cobra.NoArgs,
@@ -31,8 +49,15 @@ command resumes: finished members are kept, an interrupted one continues.`,
 				}
 				o.cfg = cfg
 			}
-			k, err := g.kernels()
+			r, err := robust.ParseRule(rule)
 			if err != nil {
+				return usageErr("--select: %v", err)
+			}
+			ro.Rule = r
+			if err := ro.Budget.Validate(); err != nil {
+				return usageErr("--%v", err)
+			}
+			if ro.Kernels, err = g.kernels(); err != nil {
 				return err
 			}
 			cfg := o.cfg
@@ -40,8 +65,9 @@ command resumes: finished members are kept, an interrupted one continues.`,
 			if err := cfg.Validate(); err != nil {
 				return usageErr("--%v", err)
 			}
-			log := g.logger()
-			res, err := search.Robust(cmd.Context(), cfg, kind, values, o.out, k, log, newProgress(g.stderr, log))
+			ro.Log = g.logger()
+			ro.Progress, ro.Dir = newProgress(g.stderr, ro.Log), o.out
+			res, err := robust.Run(cmd.Context(), cfg, ro)
 			if err != nil {
 				return err
 			}
@@ -51,9 +77,11 @@ command resumes: finished members are kept, an interrupted one continues.`,
 		},
 	}
 	bindSearchFlags(cmd.Flags(), &o.cfg)
+	bindBudgetFlags(cmd.Flags(), &ro.Budget)
 	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with search settings (flags override it)")
 	cmd.Flags().StringVar(&o.out, "out", "runs/robust", "folder for the member runs")
-	cmd.Flags().StringVar(&kind, "kind", "l2", "l2 (weight decay grid) or dp (drop-path grid with cutout)")
-	cmd.Flags().Float64SliceVar(&values, "values", nil, "grid values (default: the paper's grid for --kind)")
+	cmd.Flags().StringVar(&ro.Family, "kind", "l2", "l2 (weight decay grid) or dp (drop-path grid with cutout)")
+	cmd.Flags().Float64SliceVar(&ro.Values, "values", nil, "grid values (default: the paper's grid for --kind)")
+	cmd.Flags().StringVar(&rule, "select", string(robust.RuleRetrain), "how the member is chosen: retrain (short retraining, held-out accuracy) or oneshot")
 	return cmd
 }
