@@ -294,7 +294,6 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 	return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 }
 
-
 func (f *fake) count(prefix string) int {
 	n := 0
 	for _, c := range f.calls {

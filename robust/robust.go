@@ -167,11 +167,11 @@ func Choose(ms []Member, r Rule) int {
 
 // Options are what Run needs besides the base configuration.
 type Options struct {
-	Family string
-	Values []float64 // nil: the family's grid
-	Rule   Rule
-	Budget Budget
-	Dir    string
+	Family   string
+	Values   []float64 // nil: the family's grid
+	Rule     Rule
+	Budget   Budget
+	Dir      string
 	Kernels  kernels.Backend
 	Log      *slog.Logger
 	Progress runfolder.Progress
