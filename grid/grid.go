@@ -74,6 +74,9 @@ type File struct {
 	Datasets []string
 	Methods  []string
 	Seeds    []uint64
+	// SpaceSeeds replaces Seeds for the spaces it names (a study that
+	// repeats some spaces more often than others).
+	SpaceSeeds map[string][]uint64
 	// Data maps a dataset to the folder of its files (absolute).
 	Data map[string]string
 	// Search is the base search configuration: search.Defaults() with the
@@ -112,20 +115,21 @@ type Override struct {
 // raw is the file as written; yaml.Node keeps partial configs for strict
 // decoding onto a full one.
 type raw struct {
-	Out            string            `yaml:"out"`
-	Spaces         []string          `yaml:"spaces"`
-	Datasets       []string          `yaml:"datasets"`
-	Methods        []string          `yaml:"methods"`
-	Seeds          []uint64          `yaml:"seeds"`
-	Data           map[string]string `yaml:"data"`
-	Search         yaml.Node         `yaml:"search"`
-	Overrides      []rawOverride     `yaml:"overrides"`
-	L2Grid         []float64         `yaml:"l2_grid"`
-	DPGrid         []float64         `yaml:"dp_grid"`
-	Retrain        bool              `yaml:"retrain"`
-	RetrainMembers string            `yaml:"retrain_members"`
-	Train          map[string]string `yaml:"train"`
-	Select         yaml.Node         `yaml:"select"`
+	Out            string              `yaml:"out"`
+	Spaces         []string            `yaml:"spaces"`
+	Datasets       []string            `yaml:"datasets"`
+	Methods        []string            `yaml:"methods"`
+	Seeds          []uint64            `yaml:"seeds"`
+	SpaceSeeds     map[string][]uint64 `yaml:"space_seeds"`
+	Data           map[string]string   `yaml:"data"`
+	Search         yaml.Node           `yaml:"search"`
+	Overrides      []rawOverride       `yaml:"overrides"`
+	L2Grid         []float64           `yaml:"l2_grid"`
+	DPGrid         []float64           `yaml:"dp_grid"`
+	Retrain        bool                `yaml:"retrain"`
+	RetrainMembers string              `yaml:"retrain_members"`
+	Train          map[string]string   `yaml:"train"`
+	Select         yaml.Node           `yaml:"select"`
 }
 
 type rawOverride struct {
@@ -200,6 +204,21 @@ func Parse(text []byte, dir string) (*File, error) {
 			return nil, bad(l.name, "%q is listed twice", d)
 		}
 	}
+	for _, sp := range slices.Sorted(maps.Keys(r.SpaceSeeds)) {
+		seeds := r.SpaceSeeds[sp]
+		switch {
+		case !slices.Contains(r.Spaces, sp):
+			return nil, bad("space_seeds."+sp, "space %s is not in spaces", sp)
+		case len(seeds) == 0:
+			return nil, bad("space_seeds."+sp, "empty: list at least one seed")
+		}
+		for i, s := range seeds {
+			if slices.Contains(seeds[:i], s) {
+				return nil, bad("space_seeds."+sp, "%d is listed twice", s)
+			}
+		}
+	}
+	f.SpaceSeeds = r.SpaceSeeds
 	for i, s := range r.Seeds {
 		if slices.Contains(r.Seeds[:i], s) {
 			return nil, bad("seeds", "%d is listed twice", s)
@@ -486,9 +505,13 @@ func (f *File) Plan() (*Plan, error) {
 		for _, ds := range f.Datasets {
 			for _, m := range f.Methods {
 				var group [][]*Task // by seed index
-				group = make([][]*Task, len(f.Seeds))
+				seeds := f.Seeds
+				if s, ok := f.SpaceSeeds[sp]; ok {
+					seeds = s
+				}
+				group = make([][]*Task, len(seeds))
 				for _, mem := range f.members(m) {
-					for si, seed := range f.Seeds {
+					for si, seed := range seeds {
 						c := f.Search
 						for _, o := range f.Overrides {
 							if (o.Space == "" || o.Space == sp) && (o.Dataset == "" || o.Dataset == ds) && (o.Method == "" || o.Method == m) {
@@ -518,7 +541,7 @@ func (f *File) Plan() (*Plan, error) {
 				if !f.Retrain {
 					continue
 				}
-				for si, seed := range f.Seeds {
+				for si, seed := range seeds {
 					if f.RetrainMembers == "all" || !IsRDARTS(m) {
 						for _, s := range group[si] {
 							p.Retrain = append(p.Retrain, f.retrainTask(s.ID, s, []*Task{s}, seed))

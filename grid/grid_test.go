@@ -537,3 +537,31 @@ func TestParseJobID(t *testing.T) {
 		t.Error("no error for an error message")
 	}
 }
+
+func TestSpaceSeeds(t *testing.T) {
+	text := strings.Replace(small, "seeds: [1, 2]", "spaces_placeholder", 1)
+	text = strings.Replace(text, "spaces: [s2]", "spaces: [s2, s3]\nseeds: [1, 2]\nspace_seeds: {s3: [7]}", 1)
+	text = strings.Replace(text, "spaces_placeholder", "", 1)
+	f, err := Parse([]byte(text), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s3 []string
+	for _, tk := range p.Search {
+		if tk.Space == "s3" {
+			s3 = append(s3, tk.ID)
+		}
+	}
+	if len(s3) != 5 || s3[0] != "s3_cifar10_darts_seed7" {
+		t.Errorf("s3 tasks %v, want darts and 4 L2 members with seed 7 only", s3)
+	}
+	for _, bad := range []string{"space_seeds: {s9: [1]}", "space_seeds: {s2: []}", "space_seeds: {s2: [1, 1]}"} {
+		if _, err := Parse([]byte(small+bad+"\n"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "space_seeds") {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
