@@ -33,6 +33,11 @@ type Run struct {
 	Genotype    string
 	// Retrain holds the retraining results matched to this run.
 	Retrain []*Retrain
+	// Select is the R-DARTS selection retraining of this member (scored on
+	// held-out training images), if found; Chosen marks the member its
+	// group (space, dataset, family, seed) selected.
+	Select *Retrain
+	Chosen bool
 
 	abs string
 }
@@ -41,6 +46,7 @@ type Run struct {
 // result.json.
 type Retrain struct {
 	Dir       string
+	EvalSet   string          // "test", or "train[a:b]" for a selection run
 	TestError float64         // percent, result.json's test_error
 	Curve     []train.Metrics // metrics.jsonl, if any
 	Genotype  string          // result.json's
@@ -75,10 +81,12 @@ func MethodOf(c search.Config) (method, setting string) {
 		case c.Member != nil && c.Member.Family == "l2":
 			method = "R-DARTS(L2)"
 		}
-		if c.DropPath > 0 {
+		// A member's value is the run's Member(), not a setting: the
+		// chosen members of a family make one row.
+		if c.DropPath > 0 && c.Member == nil {
 			s = append(s, fmt.Sprintf("dp=%g", c.DropPath))
 		}
-		if c.WeightDecay != search.Defaults().WeightDecay || (c.Member != nil && c.Member.Family == "l2") {
+		if c.WeightDecay != search.Defaults().WeightDecay && c.Member == nil {
 			s = append(s, fmt.Sprintf("wd=%g", c.WeightDecay))
 		}
 	case "darts-es":
@@ -98,6 +106,59 @@ func MethodOf(c search.Config) (method, setting string) {
 		s = append(s, "1st order")
 	}
 	return method, strings.Join(s, ", ")
+}
+
+// MemberValue names an R-DARTS member's regularisation ("wd=0.0027",
+// "dp=0.2"), or "" for a run outside a grid.
+func (r *Run) MemberValue() string {
+	m := r.Config.Member
+	switch {
+	case m == nil:
+		return ""
+	case m.Family == "l2":
+		return fmt.Sprintf("wd=%g", m.Value)
+	}
+	return fmt.Sprintf("dp=%g", m.Value)
+}
+
+// SelectScore is an R-DARTS member's selection score: the held-out
+// accuracy of its selection retraining; ok is false without one.
+func (r *Run) SelectScore() (float64, bool) {
+	if r.Select == nil {
+		return 0, false
+	}
+	return 100 - r.Select.TestError, true
+}
+
+// markChosen marks, in each R-DARTS group (space, dataset, family, seed),
+// the member with the best selection score — the one-shot validation
+// accuracy where a member has no selection run — as the grid and rdarts
+// robust choose it.
+func markChosen(runs []*Run) {
+	type key struct {
+		space, dataset, family string
+		seed                   uint64
+	}
+	best := map[key]*Run{}
+	score := func(r *Run) float64 {
+		if s, ok := r.SelectScore(); ok {
+			return 1000 + s // a scored member beats an unscored one
+		}
+		return 100 - r.ValidError
+	}
+	for _, r := range runs {
+		c := r.Config
+		if c.Member == nil || !r.Finished {
+			continue
+		}
+		k := key{c.Space, c.Dataset, c.Member.Family, c.Seed}
+		if b, ok := best[k]; !ok || score(r) > score(b) {
+			best[k] = r
+		}
+	}
+	for _, r := range best {
+		r.Chosen = true
+	}
 }
 
 // EV is the run's eigenvalue series: the evaluated epochs of Epochs.
@@ -248,7 +309,7 @@ func LoadRetrain(dir string) (*Retrain, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.TestError, t.Genotype = res.TestError, res.Genotype
+	t.TestError, t.Genotype, t.EvalSet = res.TestError, res.Genotype, res.EvalSet
 	if cfg, err := train.ReadConfig(dir); err == nil {
 		t.source = cfg.GenotypeSource
 	} else if runfolder.Resumable(dir) {
@@ -330,12 +391,17 @@ func Load(dirs []string, log *slog.Logger) (runs []*Run, warnings []string) {
 		}
 	}
 	for _, t := range retrains {
-		if r, why := match(t, runs); r != nil {
-			r.Retrain = append(r.Retrain, t)
-		} else {
+		r, why := match(t, runs)
+		switch {
+		case r == nil:
 			warn("retraining result left out ("+why+")", t.Dir, nil)
+		case t.EvalSet != "" && t.EvalSet != "test":
+			r.Select = t // a selection retraining: held-out score, not a test error
+		default:
+			r.Retrain = append(r.Retrain, t)
 		}
 	}
+	markChosen(runs)
 	return runs, warnings
 }
 

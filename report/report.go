@@ -167,6 +167,17 @@ func runSection(i int, r *Run, label, dot string, tryImage func(string, func(str
 	if r.Finished {
 		d.Facts = append(d.Facts, fact{"one-shot valid error", fmt.Sprintf("%.2f %% (epoch %d)", r.ValidError, r.ResultEpoch)})
 	}
+	if m := r.MemberValue(); m != "" {
+		sel := "no selection retraining found"
+		if sc, ok := r.SelectScore(); ok {
+			sel = fmt.Sprintf("held-out accuracy %.2f %% after the selection retraining (%s, %s)", sc, r.Select.Dir, r.Select.EvalSet)
+		}
+		chosen := "not chosen"
+		if r.Chosen {
+			chosen = "CHOSEN"
+		}
+		d.Facts = append(d.Facts, fact{"R-DARTS member", fmt.Sprintf("%s — %s; %s", m, sel, chosen)})
+	}
 	if t, ok := r.TestError(); ok {
 		var dirs []string
 		for _, x := range r.Retrain {

@@ -655,9 +655,9 @@ func TestMethodOf(t *testing.T) {
 		{func(c *search.Config) {}, "DARTS", ""},
 		{func(c *search.Config) { c.WeightDecay = 0.0081 }, "DARTS", "wd=0.0081"},
 		{func(c *search.Config) { c.DropPath = 0.2 }, "DARTS", "dp=0.2"},
-		{func(c *search.Config) { c.WeightDecay, c.Member = 0.0081, &search.Member{Family: "l2", Value: 0.0081} }, "R-DARTS(L2)", "wd=0.0081"},
-		{func(c *search.Config) { c.Member = &search.Member{Family: "l2", Value: 3e-4} }, "R-DARTS(L2)", "wd=0.0003"},
-		{func(c *search.Config) { c.DropPath, c.Member = 0.2, &search.Member{Family: "dp", Value: 0.2} }, "R-DARTS(DP)", "dp=0.2"},
+		{func(c *search.Config) { c.WeightDecay, c.Member = 0.0081, &search.Member{Family: "l2", Value: 0.0081} }, "R-DARTS(L2)", ""},
+		{func(c *search.Config) { c.Member = &search.Member{Family: "l2", Value: 3e-4} }, "R-DARTS(L2)", ""},
+		{func(c *search.Config) { c.DropPath, c.Member = 0.2, &search.Member{Family: "dp", Value: 0.2} }, "R-DARTS(DP)", ""},
 		{func(c *search.Config) { c.Method = "darts-es"; c.Order = 1 }, "DARTS-ES", "1st order"},
 		{func(c *search.Config) { c.Method = "darts-es"; c.ESSimulate = true }, "DARTS", "ES simulated"},
 		{func(c *search.Config) { c.Method = "darts-ada" }, "DARTS-ADA", ""},
@@ -723,4 +723,34 @@ func mustSpace(t *testing.T, name string) space.Space {
 		t.Fatal(err)
 	}
 	return sp
+}
+
+// TestRDARTSSelection: members of one group, the selection retraining
+// attached as a score (not a test error), the best score chosen, and the
+// table's R-DARTS row made of the chosen member only.
+func TestRDARTSSelection(t *testing.T) {
+	member := func(v, validErr, selectErr, testErr float64) *Run {
+		c := search.Defaults()
+		c.Space, c.Dataset, c.WeightDecay, c.Member = "s2", "fashion-mnist", v, &search.Member{Family: "l2", Value: v}
+		r := &Run{Config: c, Finished: true, ValidError: validErr}
+		r.Select = &Retrain{EvalSet: "train[100:200]", TestError: selectErr}
+		if testErr > 0 {
+			r.Retrain = []*Retrain{{EvalSet: "test", TestError: testErr}}
+		}
+		return r
+	}
+	a, b, c := member(3e-4, 10, 30, 0), member(2.7e-3, 14, 20, 12), member(8.1e-3, 18, 25, 0)
+	runs := []*Run{a, b, c}
+	markChosen(runs)
+	if a.Chosen || !b.Chosen || c.Chosen {
+		t.Fatalf("chosen %v %v %v, want the best selection score (2.7e-3), not the best one-shot error (3e-4)", a.Chosen, b.Chosen, c.Chosen)
+	}
+	rows := Table(runs)
+	if len(rows) != 1 || rows[0].Method != "R-DARTS(L2)" || rows[0].Runs != 1 || float64(rows[0].TestErr) != 12 || float64(rows[0].ValidErr) != 14 {
+		t.Errorf("rows %+v", rows)
+	}
+	sum := Summarize(runs, nil)
+	if sum.Runs[1].Member != "wd=0.0027" || float64(sum.Runs[1].SelectScore) != 80 || !sum.Runs[1].Chosen {
+		t.Errorf("summary %+v", sum.Runs[1])
+	}
 }

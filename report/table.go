@@ -73,15 +73,15 @@ type Row struct {
 }
 
 // Table groups the finished runs by (space, dataset, method, setting) and
-// summarises each group. Rows are ordered by dataset, space, the paper's
+// summarises each group; an R-DARTS row holds only the chosen members. Rows are ordered by dataset, space, the paper's
 // method order, then setting.
 func Table(runs []*Run) []Row {
 	type key struct{ space, dataset, method, setting string }
 	groups := map[key][]*Run{}
 	var keys []key
 	for _, r := range runs {
-		if !r.Finished {
-			continue
+		if !r.Finished || (r.Config.Member != nil && !r.Chosen) {
+			continue // an R-DARTS row is the members its selection chose
 		}
 		k := key{r.Config.Space, r.Config.Dataset, r.Method(), r.Setting()}
 		if _, ok := groups[k]; !ok {
@@ -239,6 +239,10 @@ type RunSummary struct {
 	FirstStop  *Event   `json:"first_stop,omitempty"`
 	Genotype   string   `json:"genotype"`
 	Retraining []string `json:"retraining"`
+	// Member, SelectScore and Chosen describe an R-DARTS member.
+	Member      string `json:"member,omitempty"`
+	SelectScore Num    `json:"select_score"`
+	Chosen      bool   `json:"chosen,omitempty"`
 }
 
 // Summarize builds the JSON summary of runs.
@@ -257,7 +261,11 @@ func Summarize(runs []*Run, warnings []string) Summary {
 	for _, r := range runs {
 		rs := RunSummary{Dir: r.Dir, Space: r.Config.Space, Dataset: r.Config.Dataset, Method: r.Method(), Setting: r.Setting(),
 			Seed: r.Config.Seed, Finished: r.Finished, Epochs: len(r.Epochs), Epoch: r.ResultEpoch,
-			ValidErr: Num(math.NaN()), TestErr: Num(math.NaN()), FinalEV: Num(math.NaN()), Genotype: r.Genotype, Retraining: []string{}}
+			ValidErr: Num(math.NaN()), TestErr: Num(math.NaN()), FinalEV: Num(math.NaN()), Genotype: r.Genotype, Retraining: []string{},
+			Member: r.MemberValue(), SelectScore: Num(math.NaN()), Chosen: r.Chosen}
+		if sc, ok := r.SelectScore(); ok {
+			rs.SelectScore = Num(sc)
+		}
 		if r.Finished {
 			rs.ValidErr = Num(r.ValidError)
 		}
