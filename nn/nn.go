@@ -84,7 +84,10 @@ type Params struct {
 	Names   []string
 	BN      []*autograd.BNState
 	BNNames []string
-	rng     *rand.Rand
+	// Init is the initialisation scheme of the layers registered from now
+	// on (NewConv, NewBatchNorm); the zero value is InitModern.
+	Init Init
+	rng  *rand.Rand
 }
 
 // NewParams returns an empty set whose initial values come from rng.
@@ -95,6 +98,15 @@ func (p *Params) Uniform(name string, bound float64, shape ...int) *autograd.Var
 	t := tensor.New(shape...)
 	for i := range t.Data {
 		t.Data[i] = float32((p.rng.Float64()*2 - 1) * bound)
+	}
+	return p.add(name, t)
+}
+
+// unit registers a tensor drawn from U(0,1) (float32, so never 1).
+func (p *Params) unit(name string, shape ...int) *autograd.Var {
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = p.rng.Float32()
 	}
 	return p.add(name, t)
 }
@@ -144,11 +156,16 @@ type BatchNorm struct {
 	State       *autograd.BNState
 }
 
-// NewBatchNorm registers a BN layer over c channels.
+// NewBatchNorm registers a BN layer over c channels. With affine, γ is 1
+// (InitModern) or drawn from U(0,1) (InitLegacy), and β is 0.
 func NewBatchNorm(p *Params, name string, c int, affine bool) *BatchNorm {
 	b := &BatchNorm{State: autograd.NewBNState(c)}
 	if affine {
-		b.Gamma = p.Const(name+".weight", 1, c)
+		if p.Init == InitLegacy {
+			b.Gamma = p.unit(name+".weight", c)
+		} else {
+			b.Gamma = p.Const(name+".weight", 1, c)
+		}
 		b.Beta = p.Const(name+".bias", 0, c)
 	}
 	p.BN = append(p.BN, b.State)
@@ -179,15 +196,15 @@ type Conv struct {
 	Opts autograd.ConvOpts
 }
 
-// NewConv registers a cin→cout conv with a kh×kw kernel. Weights follow
-// PyTorch ≥ 1.0's default, U(±1/√fan_in) with fan_in = cin/groups·kh·kw
-// (PyTorch 0.3.1, the reference's version, used the full cin; see README).
+// NewConv registers a cin→cout conv with a kh×kw kernel. Weights are
+// U(±1/√fan_in) with fan_in = cin/groups·kh·kw under InitModern (PyTorch
+// ≥ 1.0) and cin·kh·kw under InitLegacy (PyTorch 0.3.1, the reference's).
 func NewConv(p *Params, name string, cin, cout, kh, kw int, o autograd.ConvOpts) *Conv {
 	g := max(o.Groups, 1)
 	if cin%g != 0 || cout%g != 0 {
 		panic(fmt.Sprintf("nn: %s: groups %d must divide %d and %d", name, g, cin, cout))
 	}
-	fan := cin / g * kh * kw
+	fan := p.Init.convFanIn(cin, g, kh, kw)
 	return &Conv{W: p.Uniform(name+".weight", 1/math.Sqrt(float64(fan)), cout, cin/g, kh, kw), Opts: o}
 }
 
@@ -197,7 +214,8 @@ func (v *Conv) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.Conv2
 // Linear is a dense layer with bias.
 type Linear struct{ W, B *autograd.Var }
 
-// NewLinear registers an in→out dense layer with PyTorch's default init.
+// NewLinear registers an in→out dense layer with PyTorch's default init,
+// U(±1/√in) for weight and bias (the same in 0.3.1 and ≥ 1.0).
 func NewLinear(p *Params, name string, in, out int) *Linear {
 	b := 1 / math.Sqrt(float64(in))
 	return &Linear{W: p.Uniform(name+".weight", b, out, in), B: p.Uniform(name+".bias", b, out)}

@@ -22,6 +22,8 @@ type Config struct {
 	Layers     int // cells (8)
 	// StemMultiplier scales the stem's output channels (3 in DARTS).
 	StemMultiplier int
+	// Init is the weight initialisation; the zero value is nn.InitModern.
+	Init nn.Init
 }
 
 // Validate reports the first problem with the configuration.
@@ -35,6 +37,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("init channels must be a positive even number, have %d", c.C)
 	case c.Layers <= 0:
 		return fmt.Errorf("layers must be positive, have %d", c.Layers)
+	}
+	if err := c.Init.Validate(); err != nil {
+		return err
 	}
 	return c.Space.Validate()
 }
@@ -78,6 +83,7 @@ func New(cfg Config, seed uint64) (*Network, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	p := nn.NewParams(rng)
+	p.Init = cfg.Init
 	n := &Network{Cfg: cfg, W: p}
 	cs := cfg.StemMultiplier * cfg.C
 	n.stem = nn.Seq{
