@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rdarts/rdarts/autograd"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestParseInit(t *testing.T) {
@@ -46,6 +47,19 @@ func TestParseInit(t *testing.T) {
 	}
 	if _, err := json.Marshal(struct{ I Init }{Init(5)}); err == nil {
 		t.Error("Marshal accepted Init(5)")
+	}
+	// YAML (grid and config files) goes through the same text form.
+	var y struct {
+		Init Init `yaml:"init"`
+	}
+	if err := yaml.Unmarshal([]byte("init: legacy\n"), &y); err != nil || y.Init != InitLegacy {
+		t.Errorf("yaml: %v, %v", y.Init, err)
+	}
+	if out, err := yaml.Marshal(y); err != nil || string(out) != "init: legacy\n" {
+		t.Errorf("yaml.Marshal = %q, %v", out, err)
+	}
+	if err := yaml.Unmarshal([]byte("init: new\n"), &y); err == nil {
+		t.Error("yaml accepted an unknown scheme")
 	}
 }
 
