@@ -28,6 +28,12 @@ type Ctx struct {
 	Smooth float32
 
 	relu map[*autograd.Var]*autograd.Var
+	// side caches the activations computed inside Detached, apart from relu:
+	// they are not on the tape, and sharing them with recorded ops would
+	// also move the recorded ops' ReLUs, and so the order in which their
+	// gradients are summed.
+	side     map[*autograd.Var]*autograd.Var
+	detached bool
 }
 
 // ReLU applies the network's activation: ReLU, or softplus with Smooth.
@@ -38,13 +44,19 @@ func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
 	if y, ok := c.relu[x]; ok {
 		return y
 	}
+	if y, ok := c.side[x]; ok && c.detached {
+		return y
+	}
 	var y *autograd.Var
 	if c.Smooth > 0 {
 		y = c.T.Softplus(x, c.Smooth)
 	} else {
 		y = c.T.ReLU(x)
 	}
-	if c.relu != nil {
+	switch {
+	case c.detached && c.side != nil:
+		c.side[x] = y
+	case !c.detached && c.relu != nil:
 		c.relu[x] = y
 	}
 	return y
@@ -53,9 +65,23 @@ func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
 // Begin starts a forward pass: values of an earlier pass are forgotten.
 func (c *Ctx) Begin() {
 	if c.relu == nil {
-		c.relu = map[*autograd.Var]*autograd.Var{}
+		c.relu, c.side = map[*autograd.Var]*autograd.Var{}, map[*autograd.Var]*autograd.Var{}
 	}
 	clear(c.relu)
+	clear(c.side)
+}
+
+// Detached runs f, a forward computation whose result is thrown away (the
+// search network runs unchosen ops for their batch-norm statistics only),
+// without recording anything on the tape and without touching what the
+// recorded computation sees: its activations are cached apart and Kinks is
+// off. Batch norms in training mode still update their running statistics.
+// The recorded pass around it computes what it would without f, bit for bit.
+func (c *Ctx) Detached(f func()) {
+	noGrad, kinks, det := c.T.NoGrad, c.T.Kinks, c.detached
+	c.T.NoGrad, c.T.Kinks, c.detached = true, nil, true
+	defer func() { c.T.NoGrad, c.T.Kinks, c.detached = noGrad, kinks, det }()
+	f()
 }
 
 // DropMask draws a per-sample drop-path mask: 0 with probability p, else
