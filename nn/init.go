@@ -82,3 +82,17 @@ func (i Init) convFanIn(cin, groups, kh, kw int) int {
 	}
 	return cin / groups * kh * kw
 }
+
+// Set parses s into i; with String and Type it makes *Init a command-line
+// flag value (flag.Value, pflag.Value).
+func (i *Init) Set(s string) error {
+	v, err := ParseInit(s)
+	if err != nil {
+		return err
+	}
+	*i = v
+	return nil
+}
+
+// Type names the flag's value type in help text.
+func (i *Init) Type() string { return "modern|legacy" }

@@ -2,6 +2,8 @@ package nn
 
 import (
 	"encoding/json"
+	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -47,6 +49,17 @@ func TestParseInit(t *testing.T) {
 	}
 	if _, err := json.Marshal(struct{ I Init }{Init(5)}); err == nil {
 		t.Error("Marshal accepted Init(5)")
+	}
+	// As a flag.
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var f Init
+	fs.Var(&f, "init", "")
+	if err := fs.Parse([]string{"--init", "legacy"}); err != nil || f != InitLegacy {
+		t.Errorf("flag: %v, %v", f, err)
+	}
+	if err := fs.Parse([]string{"--init", "x"}); err == nil {
+		t.Error("flag accepted --init x")
 	}
 	// YAML (grid and config files) goes through the same text form.
 	var y struct {
