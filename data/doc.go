@@ -35,6 +35,23 @@
 // reference's random crop with zero padding of the raw image, horizontal
 // flip, normalise and optional cutout after normalisation.
 //
+// # Augmentation per dataset
+//
+// TrainTransform(name, cutout) builds a dataset's training transform from
+// AugmentFor(name) and NormFor(name); search and retraining use the same.
+//
+//	dataset        crop (zero pad, back to H×W)  horizontal flip  cutout (16 px, p = 1)
+//	cifar10        pad 4, 32×32                  yes              if asked
+//	cifar100       pad 4, 32×32                  yes              if asked
+//	svhn           pad 4, 32×32                  yes              if asked
+//	fashion-mnist  pad 4, 28×28                  yes              if asked
+//	mnist          pad 4, 28×28                  no               if asked
+//
+// The colour datasets follow the reference. Fashion-MNIST's garments keep
+// their class in a mirror, so it flips like CIFAR. MNIST does not flip: a
+// mirrored 2, 3, 4, 5, 7 or 9 is no digit, and training on them teaches the
+// network shapes the test set never shows.
+//
 // # Randomness and resume
 //
 // Every random choice is a pure function of (seed, purpose, stream, epoch,

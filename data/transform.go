@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // A Transform turns one image (C*H*W uint8, CHW) into C*H*W normalised
@@ -33,14 +34,51 @@ type Train struct {
 	CutoutProb   float64
 }
 
-// StandardTrain is the reference configuration: pad 4, flip, and cutout of
-// length 16 with probability 1 when cutout is true.
+// StandardTrain is the reference configuration for the colour datasets:
+// pad 4, flip, and cutout of length 16 with probability 1 when cutout is
+// true. TrainTransform gives each dataset its own augmentation.
 func StandardTrain(n Norm, cutout bool) Train {
 	t := Train{Norm: n, Pad: 4, Flip: true}
 	if cutout {
 		t.CutoutLength, t.CutoutProb = 16, 1
 	}
 	return t
+}
+
+// Augment is a dataset's training augmentation before normalisation.
+type Augment struct {
+	Pad  int  // zero padding of the random crop back to H×W
+	Flip bool // horizontal flip with probability 1/2
+}
+
+// AugmentFor returns the training augmentation of dataset name (see the
+// package doc): pad 4 everywhere, and the horizontal flip everywhere but
+// MNIST, whose digits a mirror turns into other shapes or none at all.
+func AugmentFor(name string) (Augment, error) {
+	switch name {
+	case "cifar10", "cifar100", "svhn", "fashion-mnist":
+		return Augment{Pad: 4, Flip: true}, nil
+	case "mnist":
+		return Augment{Pad: 4}, nil
+	}
+	return Augment{}, fmt.Errorf("data: unknown dataset %q (want one of %s)", name, strings.Join(Names, ", "))
+}
+
+// TrainTransform is dataset name's training transform: its AugmentFor and
+// NormFor, and when cutout is true a cutout of length 16 with probability 1.
+// Search and retraining both build theirs here.
+func TrainTransform(name string, cutout bool) (Train, error) {
+	a, err := AugmentFor(name)
+	if err != nil {
+		return Train{}, err
+	}
+	n, err := NormFor(name)
+	if err != nil {
+		return Train{}, err
+	}
+	t := StandardTrain(n, cutout)
+	t.Pad, t.Flip = a.Pad, a.Flip
+	return t, nil
 }
 
 // Apply implements Transform. The draws, in order: crop top, crop left

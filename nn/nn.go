@@ -28,6 +28,12 @@ type Ctx struct {
 	Smooth float32
 
 	relu map[*autograd.Var]*autograd.Var
+	// side caches the activations computed inside Detached, apart from relu:
+	// they are not on the tape, and sharing them with recorded ops would
+	// also move the recorded ops' ReLUs, and so the order in which their
+	// gradients are summed.
+	side     map[*autograd.Var]*autograd.Var
+	detached bool
 }
 
 // ReLU applies the network's activation: ReLU, or softplus with Smooth.
@@ -38,13 +44,19 @@ func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
 	if y, ok := c.relu[x]; ok {
 		return y
 	}
+	if y, ok := c.side[x]; ok && c.detached {
+		return y
+	}
 	var y *autograd.Var
 	if c.Smooth > 0 {
 		y = c.T.Softplus(x, c.Smooth)
 	} else {
 		y = c.T.ReLU(x)
 	}
-	if c.relu != nil {
+	switch {
+	case c.detached && c.side != nil:
+		c.side[x] = y
+	case !c.detached && c.relu != nil:
 		c.relu[x] = y
 	}
 	return y
@@ -53,9 +65,23 @@ func (c *Ctx) ReLU(x *autograd.Var) *autograd.Var {
 // Begin starts a forward pass: values of an earlier pass are forgotten.
 func (c *Ctx) Begin() {
 	if c.relu == nil {
-		c.relu = map[*autograd.Var]*autograd.Var{}
+		c.relu, c.side = map[*autograd.Var]*autograd.Var{}, map[*autograd.Var]*autograd.Var{}
 	}
 	clear(c.relu)
+	clear(c.side)
+}
+
+// Detached runs f, a forward computation whose result is thrown away (the
+// search network runs unchosen ops for their batch-norm statistics only),
+// without recording anything on the tape and without touching what the
+// recorded computation sees: its activations are cached apart and Kinks is
+// off. Batch norms in training mode still update their running statistics.
+// The recorded pass around it computes what it would without f, bit for bit.
+func (c *Ctx) Detached(f func()) {
+	noGrad, kinks, det := c.T.NoGrad, c.T.Kinks, c.detached
+	c.T.NoGrad, c.T.Kinks, c.detached = true, nil, true
+	defer func() { c.T.NoGrad, c.T.Kinks, c.detached = noGrad, kinks, det }()
+	f()
 }
 
 // DropMask draws a per-sample drop-path mask: 0 with probability p, else
@@ -84,7 +110,10 @@ type Params struct {
 	Names   []string
 	BN      []*autograd.BNState
 	BNNames []string
-	rng     *rand.Rand
+	// Init is the initialisation scheme of the layers registered from now
+	// on (NewConv, NewBatchNorm); the zero value is InitModern.
+	Init Init
+	rng  *rand.Rand
 }
 
 // NewParams returns an empty set whose initial values come from rng.
@@ -95,6 +124,15 @@ func (p *Params) Uniform(name string, bound float64, shape ...int) *autograd.Var
 	t := tensor.New(shape...)
 	for i := range t.Data {
 		t.Data[i] = float32((p.rng.Float64()*2 - 1) * bound)
+	}
+	return p.add(name, t)
+}
+
+// unit registers a tensor drawn from U(0,1) (float32, so never 1).
+func (p *Params) unit(name string, shape ...int) *autograd.Var {
+	t := tensor.New(shape...)
+	for i := range t.Data {
+		t.Data[i] = p.rng.Float32()
 	}
 	return p.add(name, t)
 }
@@ -144,11 +182,16 @@ type BatchNorm struct {
 	State       *autograd.BNState
 }
 
-// NewBatchNorm registers a BN layer over c channels.
+// NewBatchNorm registers a BN layer over c channels. With affine, γ is 1
+// (InitModern) or drawn from U(0,1) (InitLegacy), and β is 0.
 func NewBatchNorm(p *Params, name string, c int, affine bool) *BatchNorm {
 	b := &BatchNorm{State: autograd.NewBNState(c)}
 	if affine {
-		b.Gamma = p.Const(name+".weight", 1, c)
+		if p.Init == InitLegacy {
+			b.Gamma = p.unit(name+".weight", c)
+		} else {
+			b.Gamma = p.Const(name+".weight", 1, c)
+		}
 		b.Beta = p.Const(name+".bias", 0, c)
 	}
 	p.BN = append(p.BN, b.State)
@@ -179,15 +222,15 @@ type Conv struct {
 	Opts autograd.ConvOpts
 }
 
-// NewConv registers a cin→cout conv with a kh×kw kernel. Weights follow
-// PyTorch ≥ 1.0's default, U(±1/√fan_in) with fan_in = cin/groups·kh·kw
-// (PyTorch 0.3.1, the reference's version, used the full cin; see README).
+// NewConv registers a cin→cout conv with a kh×kw kernel. Weights are
+// U(±1/√fan_in) with fan_in = cin/groups·kh·kw under InitModern (PyTorch
+// ≥ 1.0) and cin·kh·kw under InitLegacy (PyTorch 0.3.1, the reference's).
 func NewConv(p *Params, name string, cin, cout, kh, kw int, o autograd.ConvOpts) *Conv {
 	g := max(o.Groups, 1)
 	if cin%g != 0 || cout%g != 0 {
 		panic(fmt.Sprintf("nn: %s: groups %d must divide %d and %d", name, g, cin, cout))
 	}
-	fan := cin / g * kh * kw
+	fan := p.Init.convFanIn(cin, g, kh, kw)
 	return &Conv{W: p.Uniform(name+".weight", 1/math.Sqrt(float64(fan)), cout, cin/g, kh, kw), Opts: o}
 }
 
@@ -197,7 +240,8 @@ func (v *Conv) Forward(c *Ctx, x *autograd.Var) *autograd.Var { return c.T.Conv2
 // Linear is a dense layer with bias.
 type Linear struct{ W, B *autograd.Var }
 
-// NewLinear registers an in→out dense layer with PyTorch's default init.
+// NewLinear registers an in→out dense layer with PyTorch's default init,
+// U(±1/√in) for weight and bias (the same in 0.3.1 and ≥ 1.0).
 func NewLinear(p *Params, name string, in, out int) *Linear {
 	b := 1 / math.Sqrt(float64(in))
 	return &Linear{W: p.Uniform(name+".weight", b, out, in), B: p.Uniform(name+".bias", b, out)}

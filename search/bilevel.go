@@ -37,8 +37,18 @@ type Bilevel struct {
 	GradClip float64
 	Seed     uint64
 	// Discrete makes training passes use α as one-hot mixing weights
-	// (RS-ws) instead of softmax(α).
+	// (RS-ws) instead of softmax(α). The ops of weight 0 still run forward
+	// (supernet.DiscreteStats), so every batch norm's running statistics
+	// follow the training batches as in the reference, where the unchosen
+	// ops are computed and multiplied by 0; loss and gradients are those of
+	// the chosen ops alone.
 	Discrete bool
+	// SkipUnchosen, with Discrete, leaves the ops of weight 0 out of the
+	// training passes altogether (supernet.Discrete), which is about 4× faster
+	// in the DARTS space, but an op's statistics then move only on the steps
+	// that choose it, and lag its weights. rdarts' behaviour before it
+	// matched the reference; kept to measure the difference.
+	SkipUnchosen bool
 
 	w, a  []optim.Param
 	saved [][]float32 // w, kept while the second-order step moves it
@@ -99,7 +109,7 @@ func (b *Bilevel) Pass(x Batch, wantW, wantA bool, dropPath float64, epoch, step
 	b.reseed(epoch, step, purpose)
 	b.ctx.Train, b.ctx.DropPath = true, dropPath
 	b.Tape.NoGrad = !wantW && !wantA
-	logits := b.Net.Forward(&b.ctx, b.Tape.Const(x.X), b.Discrete)
+	logits := b.Net.ForwardMixing(&b.ctx, b.Tape.Const(x.X), b.trainMixing())
 	loss := b.Tape.CrossEntropy(logits, x.Y)
 	if wantW || wantA {
 		b.Tape.Backward(loss)
@@ -108,6 +118,17 @@ func (b *Bilevel) Pass(x Batch, wantW, wantA bool, dropPath float64, epoch, step
 	b.Tape.Reset()
 	b.Tape.NoGrad = false
 	return r
+}
+
+// trainMixing is the mixing of the training passes.
+func (b *Bilevel) trainMixing() supernet.Mixing {
+	switch {
+	case !b.Discrete:
+		return supernet.Softmax
+	case b.SkipUnchosen:
+		return supernet.Discrete
+	}
+	return supernet.DiscreteStats
 }
 
 func (b *Bilevel) zeroA() {

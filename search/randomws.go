@@ -10,8 +10,11 @@ import (
 )
 
 // RS-ws, random search with weight sharing (Li & Talwalkar; spec §7): the
-// one-shot weights are trained with a fresh random architecture (one-hot α,
-// only its ops computed) on every minibatch; no α is learnt. After training,
+// one-shot weights are trained with a fresh random architecture (one-hot α)
+// on every minibatch; no α is learnt. Loss and gradients are those of the
+// sampled architecture's ops; the other ops run forward too, output
+// discarded, so their batch-norm statistics follow the data as in the
+// reference (Bilevel.Discrete, supernet.DiscreteStats). After training,
 // RSArchs architectures are scored on RSBatches validation batches each, the
 // ten best re-scored on the whole validation half, and the best one wins.
 //
@@ -22,6 +25,7 @@ import (
 const (
 	rngSample = 100 + iota
 	rngSelect
+	rngPanel
 )
 
 // setArchitecture writes a genotype's one-hot α into the network.
@@ -66,6 +70,44 @@ func (r *Runner) scoreArch(g space.Genotype, order *data.Epoch, first, n int, bu
 	}
 	return 100 * float64(c) / float64(total)
 }
+
+// validateRandomWS is RS-ws' per-epoch validation: the loss and accuracy
+// (percent) over the whole α half in eval mode, validation batch j scored
+// with the one-hot architecture panel(j), the same j-th architecture every
+// epoch. It is the mean accuracy of a fixed panel of random architectures
+// under the shared weights, which is what RS-ws trains (softmax of a one-hot
+// α, what validate measures, is no architecture of the space). α is left as
+// it was.
+func (r *Runner) validateRandomWS(epoch int) (loss, acc float64) {
+	saved := make([][]float32, 0, 2)
+	for _, a := range r.b.Net.Alphas() {
+		saved = append(saved, append([]float32(nil), a.Value.Data...))
+	}
+	defer func() {
+		for i, a := range r.b.Net.Alphas() {
+			copy(a.Value.Data, saved[i])
+		}
+	}()
+	it := data.Iterate(r.infer.Epoch(epoch), 0, 2)
+	defer it.Close()
+	var l float64
+	var c, n int
+	for step := 0; ; step++ {
+		vb, ok := it.Next()
+		if !ok {
+			break
+		}
+		r.b.setArchitecture(r.sp, r.panel(step))
+		res := r.b.Evaluate(toBatch(vb), true, epoch, step)
+		l += res.Loss * float64(res.N)
+		c += res.Correct
+		n += res.N
+	}
+	return l / float64(n), 100 * float64(c) / float64(n)
+}
+
+// panel is the j-th architecture of validateRandomWS' fixed panel.
+func (r *Runner) panel(j int) space.Genotype { return r.sample(rngPanel, 0, j) }
 
 // selectRandomWS is RS-ws' final selection; it returns the winner's record.
 func (r *Runner) selectRandomWS() Metrics {

@@ -21,6 +21,8 @@ type EvalConfig struct {
 	Auxiliary bool
 	// StemMultiplier scales the stem's output channels; 0 means 3, as DARTS.
 	StemMultiplier int
+	// Init is the weight initialisation; the zero value is nn.InitModern.
+	Init nn.Init
 }
 
 // Validate reports the first problem with the configuration.
@@ -37,7 +39,7 @@ func (c EvalConfig) Validate() error {
 	case c.StemMultiplier < 0:
 		return fmt.Errorf("stem multiplier must be positive, have %d", c.StemMultiplier)
 	}
-	return nil
+	return c.Init.Validate()
 }
 
 // auxName starts the name of every auxiliary-head parameter. Like the
@@ -83,6 +85,7 @@ func NewEval(g space.Genotype, cfg EvalConfig, seed uint64) (*EvalNetwork, error
 	}
 	g = cloneGenotype(g)
 	p := nn.NewParams(rand.New(rand.NewPCG(seed, 0x5eed)))
+	p.Init = cfg.Init
 	n := &EvalNetwork{Cfg: cfg, Genotype: g, W: p, auxAt: 2 * cfg.Layers / 3}
 	cs := cfg.StemMultiplier * cfg.C
 	n.stem = nn.Seq{

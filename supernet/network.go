@@ -22,6 +22,8 @@ type Config struct {
 	Layers     int // cells (8)
 	// StemMultiplier scales the stem's output channels (3 in DARTS).
 	StemMultiplier int
+	// Init is the weight initialisation; the zero value is nn.InitModern.
+	Init nn.Init
 }
 
 // Validate reports the first problem with the configuration.
@@ -35,6 +37,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("init channels must be a positive even number, have %d", c.C)
 	case c.Layers <= 0:
 		return fmt.Errorf("layers must be positive, have %d", c.Layers)
+	}
+	if err := c.Init.Validate(); err != nil {
+		return err
 	}
 	return c.Space.Validate()
 }
@@ -78,6 +83,7 @@ func New(cfg Config, seed uint64) (*Network, error) {
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	p := nn.NewParams(rng)
+	p.Init = cfg.Init
 	n := &Network{Cfg: cfg, W: p}
 	cs := cfg.StemMultiplier * cfg.C
 	n.stem = nn.Seq{
@@ -147,14 +153,58 @@ func (n *Network) Alphas() []*autograd.Var {
 	return []*autograd.Var{n.AlphaNormal, n.AlphaReduce}
 }
 
+// Mixing says how a MixedOp combines its ops' outputs.
+type Mixing int
+
+const (
+	// Softmax weighs op k of an edge by softmax(α row)[k] (DARTS).
+	Softmax Mixing = iota
+	// Discrete uses the rows of α themselves as the weights (one-hot α for
+	// RS-ws and the discretised evaluation) and does not compute the ops of
+	// weight 0 at all.
+	Discrete
+	// DiscreteStats is Discrete in value and gradient, bit for bit, but in
+	// training mode it also runs the forward pass of every op of weight 0
+	// and discards the output, so every batch norm's running statistics
+	// move, as in the reference, whose edges add 0·op(x) for the ops not
+	// chosen. `none` and `noise` are still skipped: they hold no statistics
+	// and noise would consume random draws. The extra forwards run detached
+	// (nn.Ctx.Detached): nothing is recorded, so they cost forward time only,
+	// and the loss and every gradient are Discrete's bit for bit. In eval
+	// mode it is Discrete.
+	DiscreteStats
+)
+
+// String names the mode.
+func (m Mixing) String() string {
+	switch m {
+	case Softmax:
+		return "softmax"
+	case Discrete:
+		return "discrete"
+	case DiscreteStats:
+		return "discrete-stats"
+	}
+	return fmt.Sprintf("Mixing(%d)", int(m))
+}
+
 // Forward computes the logits. With discrete set the rows of α are used
 // directly as mixing weights (one-hot α for RS-ws and discretised
 // evaluation) and ops with weight 0 are not computed at all; otherwise the
-// weights are softmax(α) row-wise.
+// weights are softmax(α) row-wise. It is ForwardMixing with Discrete or
+// Softmax.
 func (n *Network) Forward(c *nn.Ctx, x *autograd.Var, discrete bool) *autograd.Var {
+	if discrete {
+		return n.ForwardMixing(c, x, Discrete)
+	}
+	return n.ForwardMixing(c, x, Softmax)
+}
+
+// ForwardMixing computes the logits with the given mixing of every edge.
+func (n *Network) ForwardMixing(c *nn.Ctx, x *autograd.Var, mix Mixing) *autograd.Var {
 	c.Begin()
 	wn, wr := n.AlphaNormal, n.AlphaReduce
-	if !discrete {
+	if mix == Softmax {
 		wn = c.T.Softmax(wn)
 		wr = wn
 		if !n.Cfg.Space.Shared {
@@ -168,17 +218,17 @@ func (n *Network) Forward(c *nn.Ctx, x *autograd.Var, discrete bool) *autograd.V
 		if cell.reduce {
 			w = wr
 		}
-		s0, s1 = s1, cell.forward(c, s0, s1, w, discrete)
+		s0, s1 = s1, cell.forward(c, s0, s1, w, mix)
 	}
 	return n.head.Forward(c, c.T.GlobalAvgPool(s1))
 }
 
-func (cell *searchCell) forward(c *nn.Ctx, s0, s1, w *autograd.Var, discrete bool) *autograd.Var {
+func (cell *searchCell) forward(c *nn.Ctx, s0, s1, w *autograd.Var, mix Mixing) *autograd.Var {
 	states := []*autograd.Var{cell.pre0.Forward(c, s0), cell.pre1.Forward(c, s1)}
 	cols := w.Shape()[1]
 	nodeIn := make([][]*autograd.Var, cell.sp.Steps)
 	for e, edge := range cell.sp.Edges {
-		if out := cell.edges[e].forward(c, states[edge.Source], w, e*cols, discrete); out != nil {
+		if out := cell.edges[e].forward(c, states[edge.Source], w, e*cols, mix); out != nil {
 			nodeIn[edge.Node] = append(nodeIn[edge.Node], out)
 		}
 		// Node i is complete once its last edge has run; later edges read it.
@@ -206,12 +256,19 @@ func (cell *searchCell) node(c *nn.Ctx, ins []*autograd.Var, in []int) *autograd
 }
 
 // forward returns Σ_k w[off+k]·op_k(x), then drop path; nil when every term
-// is zero.
-func (m *MixedOp) forward(c *nn.Ctx, x, w *autograd.Var, off int, discrete bool) *autograd.Var {
+// is zero. Under DiscreteStats in training mode the ops of weight 0 run for
+// their batch-norm statistics only.
+func (m *MixedOp) forward(c *nn.Ctx, x, w *autograd.Var, off int, mix Mixing) *autograd.Var {
 	xs := make([]*autograd.Var, len(m.Ops))
 	any := false
 	for k, op := range m.Ops {
-		if m.Names[k] == "none" || (discrete && w.Value.Data[off+k] == 0) {
+		if m.Names[k] == "none" {
+			continue
+		}
+		if mix != Softmax && w.Value.Data[off+k] == 0 {
+			if mix == DiscreteStats && c.Train && m.Names[k] != "noise" {
+				c.Detached(func() { op.Forward(c, x) }) // statistics only
+			}
 			continue
 		}
 		xs[k], any = op.Forward(c, x), true
