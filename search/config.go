@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// active when DropPath > 0.
 	Cutout bool   `json:"cutout" yaml:"cutout"`
 	Seed   uint64 `json:"seed" yaml:"seed"`
+	// Init is the weight initialisation: modern (the zero value, PyTorch
+	// ≥ 1.0) or legacy (PyTorch 0.3.1, which the reference ran on).
+	Init nn.Init `json:"init,omitempty" yaml:"init,omitempty"`
 
 	// HessianEvery computes the dominant eigenvalue every K epochs and at
 	// the last epoch (0 = never; DARTS-ES and DARTS-ADA need it).
@@ -111,6 +115,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := space.Get(c.Space); err != nil {
 		return bad("space", "%v", err)
+	}
+	if err := c.Init.Validate(); err != nil {
+		return bad("init", "%v", err)
 	}
 	switch {
 	case !contains(Methods, c.Method):

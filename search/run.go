@@ -77,14 +77,13 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	if err := runfolder.CheckMemory(SearchBytes(sp, cfg, ds.C, ds.H, ds.W), fmt.Sprintf("the one-shot network (--layers %d, --init-channels %d, --batch-size %d)", cfg.Layers, cfg.Channels, cfg.BatchSize)); err != nil {
 		return nil, err
 	}
-	norm, err := data.NormFor(cfg.Dataset)
+	// Cutout only with drop path, as the reference's Helper forces (RS-ws,
+	// which drops no path, has none).
+	tf, err := data.TrainTransform(cfg.Dataset, cfg.Cutout && cfg.DropPath > 0 && cfg.Method != "rs-ws")
 	if err != nil {
 		return nil, err
 	}
-	// Cutout only with drop path, as the reference's Helper forces (RS-ws,
-	// which drops no path, has none).
-	tf := data.StandardTrain(norm, cfg.Cutout && cfg.DropPath > 0 && cfg.Method != "rs-ws")
-	net, err := supernet.New(supernet.Config{Space: sp, InChannels: ds.C, Classes: ds.Classes, C: cfg.Channels, Layers: cfg.Layers}, cfg.Seed)
+	net, err := supernet.New(supernet.Config{Space: sp, InChannels: ds.C, Classes: ds.Classes, C: cfg.Channels, Layers: cfg.Layers, Init: cfg.Init}, cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -292,10 +291,13 @@ func softmaxRows(v *autograd.Var) [][]float64 {
 	return rows
 }
 
-// validate runs the whole α half in eval mode (RS-ws: the current
-// architecture, one-hot).
+// validate runs the whole α half in eval mode; RS-ws scores a fixed
+// panel of random architectures instead (validateRandomWS).
 func (r *Runner) validate(epoch int) (loss, acc float64) {
-	loss, acc, _ = r.evaluateSplit(r.infer, epoch, r.b.Discrete)
+	if r.b.Discrete {
+		return r.validateRandomWS(epoch)
+	}
+	loss, acc, _ = r.evaluateSplit(r.infer, epoch, false)
 	return loss, acc
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	// DropPath is the final drop-path probability; epoch e of E uses
 	// DropPath·e/E.
 	DropPath float64 `json:"drop_path" yaml:"drop_path"`
+	// Init is the weight initialisation: modern (the zero value) or legacy
+	// (PyTorch 0.3.1's, the reference's).
+	Init nn.Init `json:"init,omitempty" yaml:"init,omitempty"`
 	// ValidFrom and ValidSize, when ValidSize > 0, evaluate on training
 	// images [ValidFrom, ValidFrom+ValidSize) instead of the test set: a
 	// held-out part that must not overlap the TrainSize images trained on.
@@ -107,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := space.Parse(c.Genotype); err != nil {
 		return bad("genotype", "%v", err)
+	}
+	if err := c.Init.Validate(); err != nil {
+		return bad("init", "%v", err)
 	}
 	switch {
 	case !contains(data.Names, c.Dataset):

@@ -106,7 +106,7 @@ func Model(cfg Config, inChannels, classes int) (*supernet.EvalNetwork, error) {
 		return nil, err
 	}
 	return supernet.NewEval(g, supernet.EvalConfig{
-		InChannels: inChannels, Classes: classes, C: cfg.Channels, Layers: cfg.Layers, Auxiliary: cfg.Auxiliary,
+		InChannels: inChannels, Classes: classes, C: cfg.Channels, Layers: cfg.Layers, Auxiliary: cfg.Auxiliary, Init: cfg.Init,
 	}, cfg.Seed)
 }
 
@@ -184,8 +184,12 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 	for _, v := range net.W.Vars {
 		r.params = append(r.params, optim.Param{Value: v.Value.Data, Grad: v.Grad.Data})
 	}
+	tf, err := data.TrainTransform(cfg.Dataset, cfg.Cutout)
+	if err != nil {
+		return nil, err
+	}
 	r.train = data.Loader{Data: ds.Train.Range(0, n), BatchSize: cfg.BatchSize, Shuffle: true,
-		Transform: data.StandardTrain(norm, cfg.Cutout), Seed: cfg.Seed, Stream: 1}
+		Transform: tf, Seed: cfg.Seed, Stream: 1}
 	eval := ds.Test.All()
 	if cfg.ValidSize > 0 {
 		eval = ds.Train.Range(cfg.ValidFrom, cfg.ValidFrom+cfg.ValidSize)

@@ -45,6 +45,7 @@ func bindSearchFlags(fs *pflag.FlagSet, c *search.Config) {
 	fs.Float64Var(&c.GradClip, "grad-clip", c.GradClip, "clip the w gradient's norm to this")
 	fs.Float64Var(&c.DropPath, "drop-path", c.DropPath, "maximum ScheduledDropPath probability (R-DARTS(DP))")
 	fs.BoolVar(&c.Cutout, "cutout", c.Cutout, "cutout 16 on training images (active only with --drop-path > 0, as the reference)")
+	fs.Var(&c.Init, "init", "weight initialisation: modern (PyTorch ≥ 1.0: conv fan-in per group, BN γ = 1) or legacy (PyTorch 0.3.1, the reference's: conv fan-in over all input channels, BN γ ~ U(0,1))")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
 	fs.IntVar(&c.HessianEvery, "hessian-every", c.HessianEvery, "dominant Hessian eigenvalue every K epochs and at the last (0 = never)")
 	fs.BoolVar(&c.HessianExact, "hessian-exact", c.HessianExact, "full Hessian and its spectrum instead of Lanczos")

@@ -46,6 +46,7 @@ func bindTrainFlags(fs *pflag.FlagSet, c *train.Config, withSeed bool) {
 	fs.Float64Var(&c.AuxWeight, "auxiliary-weight", c.AuxWeight, "weight of the auxiliary loss")
 	fs.BoolVar(&c.Cutout, "cutout", c.Cutout, "cutout 16 on training images (--cutout=false to turn off)")
 	fs.Float64Var(&c.DropPath, "drop-path", c.DropPath, "final drop-path probability (epoch e of E uses p·e/E; identity ops are never dropped)")
+	fs.Var(&c.Init, "init", "weight initialisation: modern (PyTorch ≥ 1.0: conv fan-in per group, BN γ = 1) or legacy (PyTorch 0.3.1, the reference's: conv fan-in over all input channels, BN γ ~ U(0,1))")
 	if withSeed {
 		fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (weights, data order, augmentation, drop path)")
 	}
