@@ -2,7 +2,6 @@ package search
 
 import (
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,43 +35,6 @@ func dropRun(t *testing.T) (Config, string) {
 		t.Fatal(err)
 	}
 	return cfg, dir
-}
-
-func TestMeasureDrop(t *testing.T) {
-	_, dir := dropRun(t)
-	m := metricsWithoutTime(t, dir)
-	for _, epoch := range []int{-1, 0, 1} {
-		d, err := MeasureDrop(dir, DropOptions{Epoch: epoch}, fast.Backend{}, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("epoch %d: %+v", epoch, d)
-		want := epoch
-		if epoch < 0 {
-			want = 1
-		}
-		// The continuous evaluation is the search's own validation.
-		if d.Epoch != want || d.Images != 100 || d.Transform != "train" || d.Genotype != m[want].Genotype ||
-			d.ContinuousAcc != m[want].ValidAcc || d.LoggedValidAcc == nil || *d.LoggedValidAcc != m[want].ValidAcc {
-			t.Errorf("epoch %d: %+v, want the logged epoch %+v", epoch, d, m[want])
-		}
-		if math.Abs(d.ContinuousLoss-m[want].ValidLoss) > 1e-9 {
-			t.Errorf("epoch %d: continuous loss %g, logged %g", epoch, d.ContinuousLoss, m[want].ValidLoss)
-		}
-		if d.Drop != d.ContinuousAcc-d.DiscreteAcc || d.DiscreteLoss == d.ContinuousLoss {
-			t.Errorf("epoch %d: drop %+v", epoch, d)
-		}
-	}
-	d, err := MeasureDrop(dir, DropOptions{Epoch: -1, Clean: true}, fast.Backend{}, quiet)
-	if err != nil || d.Transform != "test" || d.Images != 100 {
-		t.Errorf("clean: %+v, %v", d, err)
-	}
-	if _, err := MeasureDrop(dir, DropOptions{Epoch: 5}, fast.Backend{}, quiet); err == nil || !strings.Contains(err.Error(), "no checkpoint of epoch 5") {
-		t.Errorf("epoch 5: %v", err)
-	}
-	if _, err := MeasureDrop(t.TempDir(), DropOptions{Epoch: -1}, fast.Backend{}, quiet); err == nil {
-		t.Error("an empty folder gave no error")
-	}
 }
 
 // TestDiscreteSkipsDroppedOps checks what the discretised evaluation

@@ -30,7 +30,7 @@ func TestHessianFastVsExact(t *testing.T) {
 		t.Errorf("eigen.jsonl: %q, %v", eig, err)
 	}
 	for _, epoch := range []int{0, 1} {
-		r, err := OpenRun(dir, epoch, fast.Backend{}, nil)
+		r, err := Open(dir, OpenOptions{Epoch: epoch}, fast.Backend{}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,6 +50,7 @@ type Runner struct {
 	method              Method
 	state               State
 	folder              *runfolder.Folder
+	opened              string // the checkpoint Open loaded
 }
 
 // NewRunner loads the data and builds the network for cfg in run folder

@@ -293,22 +293,23 @@ func TestMethods(t *testing.T) {
 			t.Fatal(err)
 		}
 		ms := metricsWithoutTime(t, dir)
-		es, err := AnalyzeES(dir)
-		if err != nil {
-			t.Fatal(err)
+		var evs []EpochEV
+		for _, m := range ms {
+			evs = append(evs, EpochEV{Epoch: m.Epoch, EV: *m.EV})
 		}
-		if !es.Stopped || len(ms) == cfg.Epochs {
-			t.Fatalf("DARTS-ES did not stop: %d epochs, analysis %+v", len(ms), es)
+		decided, stop, ok := StopEpoch(evs, cfg.Epochs-1, &EarlyStop{Window: 1, Delta: 1, Factor: 1e-9, StartEpoch: 1, Every: 1})
+		if !ok || len(ms) == cfg.Epochs {
+			t.Fatalf("DARTS-ES did not stop: %d epochs, offline rule %v", len(ms), ok)
 		}
 		last := ms[len(ms)-1]
-		if last.Event == nil || *last.Event != (Event{Kind: EventESStop, Epoch: es.StopEpoch}) || es.DecidedAt != last.Epoch {
-			t.Errorf("run stopped with %+v at epoch %d, rdarts analyze es says stop %d decided at %d", last.Event, last.Epoch, es.StopEpoch, es.DecidedAt)
+		if last.Event == nil || *last.Event != (Event{Kind: EventESStop, Epoch: stop}) || decided != last.Epoch {
+			t.Errorf("run stopped with %+v at epoch %d, the offline rule says stop %d decided at %d", last.Event, last.Epoch, stop, decided)
 		}
-		if res, err := ReadResult(dir); err != nil || res.Epoch != es.StopEpoch || res.Event == nil || res.Event.Kind != EventESStop {
+		if res, err := ReadResult(dir); err != nil || res.Epoch != stop || res.Event == nil || res.Event.Kind != EventESStop {
 			t.Errorf("result.json %+v, %v", res, err)
 		}
 		g, _ := os.ReadFile(filepath.Join(dir, "genotype.txt"))
-		if strings.TrimSpace(string(g)) != ms[es.StopEpoch].Genotype {
+		if strings.TrimSpace(string(g)) != ms[stop].Genotype {
 			t.Errorf("genotype.txt is not the stop epoch's genotype")
 		}
 	})

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/analysis"
 )
 
 func newCmdAnalyze(g *globals) *cobra.Command {
@@ -23,7 +23,7 @@ with the run's constants: where it would have stopped, and the genotype and vali
 of that epoch. Prints one JSON object.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := search.AnalyzeES(args[0])
+			res, err := analysis.AnalyzeES(args[0])
 			if err != nil {
 				return err
 			}

@@ -29,7 +29,7 @@ Hessian and prints the top --top eigenvalues. Prints one JSON object.`,
 			if err != nil {
 				return err
 			}
-			r, err := search.OpenRun(args[0], o.epoch, k, g.logger())
+			r, err := search.Open(args[0], search.OpenOptions{Epoch: o.epoch}, k, g.logger())
 			if err != nil {
 				return err
 			}

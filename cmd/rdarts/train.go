@@ -12,7 +12,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/parallel"
-	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/analysis"
 	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/train"
 )
@@ -164,7 +164,7 @@ func runTrain(cmd *cobra.Command, g *globals, o *trainOptions) error {
 }
 
 type dropOptions struct {
-	search.DropOptions
+	analysis.DropOptions
 	out string
 }
 
@@ -190,7 +190,7 @@ validates, so (a) equals metrics.jsonl's valid_acc; --clean uses the test transf
 			if err != nil {
 				return err
 			}
-			d, err := search.MeasureDrop(args[0], o.DropOptions, k, g.logger())
+			d, err := analysis.MeasureDrop(args[0], o.DropOptions, k, g.logger())
 			if err != nil {
 				return err
 			}
