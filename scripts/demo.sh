@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 out=${1:-runs/demo}
-if [ -f "$out/checkpoint.gob" ]; then
+if [ -f "$out/config.json" ]; then
   # A run is there: continue it (or just print its answer if it finished).
   bin/rdarts search --out "$out" --resume
 else
