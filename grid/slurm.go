@@ -178,11 +178,14 @@ func parseJobID(out []byte) (string, error) {
 }
 
 func appendJob(p *Plan, j Job) error {
+	line, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Errorf("encoding job %s: %w", j.JobID, err)
+	}
 	f, err := os.OpenFile(filepath.Join(p.SlurmDir(), "jobs.jsonl"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	line, _ := json.Marshal(j)
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
 		return err

@@ -311,7 +311,10 @@ func (e *Exhaustive) loadResults(archs []space.Genotype) (map[string]bool, error
 			return nil, fmt.Errorf("%s: line for architecture %d holds genotype %s, not the space's", filepath.Join(e.Dir, resultsFile), r.Index, r.Genotype)
 		}
 		done[key(r.Index, r.Seed)] = true
-		line, _ := json.Marshal(r)
+		line, err := json.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(e.Dir, resultsFile), err)
+		}
 		keep = append(append(keep, line...), '\n')
 	}
 	if bad {
@@ -324,11 +327,14 @@ func (e *Exhaustive) loadResults(archs []space.Genotype) (map[string]bool, error
 }
 
 func (e *Exhaustive) appendResult(r ArchResult) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("%s: architecture %d: %w", filepath.Join(e.Dir, resultsFile), r.Index, err)
+	}
 	f, err := os.OpenFile(filepath.Join(e.Dir, resultsFile), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}
-	line, _ := json.Marshal(r)
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()
 		return err
