@@ -34,4 +34,3 @@ func FuzzRecords(f *testing.F) {
 		LatestPerEpoch(ms)
 	})
 }
-

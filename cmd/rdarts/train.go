@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rdarts/rdarts/analysis"
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/parallel"
-	"github.com/rdarts/rdarts/analysis"
 	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/train"
 )
