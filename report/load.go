@@ -249,6 +249,40 @@ func (r *Run) FinalEV() (float64, bool) {
 	return v, ok
 }
 
+// StopEV is the eigenvalue at the epoch of the run's first DARTS-ES
+// decision (a stop, a would-be stop or a rollback target): the last
+// evaluation at or before that epoch; ok is false if the rule never fired.
+func (r *Run) StopEV() (float64, bool) {
+	e, ok := r.FirstStop()
+	if !ok {
+		return 0, false
+	}
+	v, found := 0.0, false
+	for _, x := range r.EV() {
+		if x.Epoch <= e.StopEpoch {
+			v, found = x.EV, true
+		}
+	}
+	return v, found
+}
+
+// ParamFreeShare is the share of the result's normal-cell ops that have no
+// weights (skip_connect, pools, none, noise): the collapse the paper
+// describes drives it towards 1. ok is false for an unreadable genotype.
+func (r *Run) ParamFreeShare() (float64, bool) {
+	g, err := space.Parse(r.Genotype)
+	if err != nil || len(g.Normal) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, p := range g.Normal {
+		if paramFree(p.Op) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(g.Normal)), true
+}
+
 // TestError is the mean retrained test error of the run; ok is false when
 // no retraining result was matched.
 func (r *Run) TestError() (float64, bool) {

@@ -754,3 +754,18 @@ func TestRDARTSSelection(t *testing.T) {
 		t.Errorf("summary %+v", sum.Runs[1])
 	}
 }
+
+func TestParamFreeShareAndStopEV(t *testing.T) {
+	g := "Genotype(normal=[('skip_connect', 0), ('sep_conv_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 1)], normal_concat=range(2, 4), reduce=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], reduce_concat=range(2, 4))"
+	r := &Run{Genotype: g}
+	if f, ok := r.ParamFreeShare(); !ok || f != 0.75 {
+		t.Errorf("param-free share %v %v, want 3 of 4", f, ok)
+	}
+	ev := func(x float64) *float64 { return &x }
+	r.Config = search.Defaults()
+	r.Log = []search.Metrics{{Epoch: 0, EV: ev(1)}, {Epoch: 2, EV: ev(2)}, {Epoch: 4, EV: ev(5), Event: &search.Event{Kind: search.EventESWouldStop, Epoch: 2}}}
+	r.Epochs = r.Log
+	if e, ok := r.StopEV(); !ok || e != 2 {
+		t.Errorf("λ at the stop epoch: %v %v, want 2 (epoch 2)", e, ok)
+	}
+}

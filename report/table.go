@@ -66,6 +66,12 @@ type Row struct {
 	TestErrStd Num `json:"test_error_std"`
 	// Dominant eigenvalue at the result epoch (Run.FinalEV), mean over runs.
 	EV Num `json:"final_ev_mean"`
+	// The eigenvalue at the first DARTS-ES stop epoch (Run.StopEV), mean
+	// over the runs where the rule fired.
+	StopEV Num `json:"es_stop_ev_mean"`
+	// Share of parameter-free ops in the result's normal cell
+	// (Run.ParamFreeShare), mean over runs.
+	ParamFree Num `json:"param_free_normal_mean"`
 	// The paper's numbers (spec §11); NaN where it reports none.
 	PaperBest Num `json:"paper_test_error"`
 	PaperMean Num `json:"paper_test_error_mean"`
@@ -98,9 +104,15 @@ func Table(runs []*Run) []Row {
 	for _, k := range keys {
 		g := groups[k]
 		row := Row{Space: k.space, Dataset: k.dataset, Method: k.method, Setting: k.setting, Runs: len(g)}
-		var valid, test, ev []float64
+		var valid, test, ev, stopEV, free []float64
 		for _, r := range g {
 			row.Seeds = append(row.Seeds, r.Config.Seed)
+			if e, ok := r.StopEV(); ok {
+				stopEV = append(stopEV, e)
+			}
+			if f, ok := r.ParamFreeShare(); ok {
+				free = append(free, f)
+			}
 			valid = append(valid, r.ValidError)
 			if t, ok := r.TestError(); ok {
 				test = append(test, t)
@@ -113,6 +125,8 @@ func Table(runs []*Run) []Row {
 		row.Tested = len(test)
 		row.TestErr, row.TestErrStd = meanStdNum(test)
 		row.EV, _ = meanStdNum(ev)
+		row.StopEV, _ = meanStdNum(stopEV)
+		row.ParamFree, _ = meanStdNum(free)
 		row.PaperBest, row.PaperMean, row.PaperStd = Num(math.NaN()), Num(math.NaN()), Num(math.NaN())
 		if p, ok := PaperResult(k.dataset, k.space, k.method); ok {
 			if p.Best > 0 {
@@ -197,7 +211,7 @@ func Correlations(runs []*Run) []Correlation {
 
 var csvHeader = []string{"space", "dataset", "method", "setting", "runs", "seeds",
 	"valid_error_mean", "valid_error_std", "tested", "test_error_mean", "test_error_std", "final_ev_mean",
-	"paper_test_error", "paper_test_error_mean", "paper_test_error_std"}
+	"paper_test_error", "paper_test_error_mean", "paper_test_error_std", "es_stop_ev_mean", "param_free_normal_mean"}
 
 // WriteCSV writes rows with a header line; missing numbers are empty fields
 // and numbers are printed in full precision.
@@ -207,7 +221,8 @@ func WriteCSV(w io.Writer, rows []Row) error {
 	for _, r := range rows {
 		cw.Write([]string{r.Space, r.Dataset, r.Method, r.Setting, strconv.Itoa(r.Runs), seedList(r.Seeds),
 			r.ValidErr.format(-1), r.ValidErrStd.format(-1), strconv.Itoa(r.Tested), r.TestErr.format(-1),
-			r.TestErrStd.format(-1), r.EV.format(-1), r.PaperBest.format(-1), r.PaperMean.format(-1), r.PaperStd.format(-1)})
+			r.TestErrStd.format(-1), r.EV.format(-1), r.PaperBest.format(-1), r.PaperMean.format(-1), r.PaperStd.format(-1),
+			r.StopEV.format(-1), r.ParamFree.format(-1)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -236,6 +251,8 @@ type RunSummary struct {
 	ValidErr   Num      `json:"valid_error"`
 	TestErr    Num      `json:"test_error"`
 	FinalEV    Num      `json:"final_ev"`
+	StopEV     Num      `json:"es_stop_ev"`
+	ParamFree  Num      `json:"param_free_normal"`
 	FirstStop  *Event   `json:"first_stop,omitempty"`
 	Genotype   string   `json:"genotype"`
 	Retraining []string `json:"retraining"`
@@ -274,6 +291,13 @@ func Summarize(runs []*Run, warnings []string) Summary {
 		}
 		if e, ok := r.FinalEV(); ok {
 			rs.FinalEV = Num(e)
+		}
+		rs.StopEV, rs.ParamFree = Num(math.NaN()), Num(math.NaN())
+		if e, ok := r.StopEV(); ok {
+			rs.StopEV = Num(e)
+		}
+		if f, ok := r.ParamFreeShare(); ok {
+			rs.ParamFree = Num(f)
 		}
 		if e, ok := r.FirstStop(); ok {
 			rs.FirstStop = &e
