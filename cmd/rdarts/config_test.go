@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -118,5 +119,44 @@ func TestNonFiniteSettings(t *testing.T) {
 	root.SetArgs([]string{"search", "--config", cfg, "--data", fixture, "--out", filepath.Join(t.TempDir(), "r")})
 	if code := exitCode(gg, root.Execute()); code != 2 || !strings.Contains(errb.String(), "grad-clip: must be a finite number") {
 		t.Errorf("config file with .inf: exit %d, %q", code, errb.String())
+	}
+}
+
+// TestResumeCommandLine: the same command line plus --resume continues a
+// run, a changed setting is refused naming the flag with both values, and
+// a new run refuses the folder without --force.
+func TestResumeCommandLine(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"-q", "search", "--data", fixture, "--epochs", "1", "--layers", "2", "--init-channels", "4", "--batch-size", "16", "--order", "1", "--out", out}
+	cli := func(extra ...string) (int, string) {
+		var errb strings.Builder
+		g := &globals{stdout: io.Discard, stderr: &errb}
+		root := newRoot(g)
+		all := append([]string{}, args...)
+		for i := 0; i < len(extra); i++ { // a later value of a flag wins
+			if i+1 < len(extra) && slices.Contains(all, extra[i]) {
+				all[slices.Index(all, extra[i])+1] = extra[i+1]
+				i++
+				continue
+			}
+			all = append(all, extra[i])
+		}
+		root.SetArgs(all)
+		return exitCode(g, root.Execute()), errb.String()
+	}
+	if code, msg := cli(); code != 0 {
+		t.Fatalf("first run: %d %s", code, msg)
+	}
+	if code, msg := cli("--resume"); code != 0 {
+		t.Errorf("the same command line with --resume: %d %s", code, msg)
+	}
+	if code, msg := cli("--resume", "--epochs", "2"); code == 0 || !strings.Contains(msg, "--epochs (saved 1, given 2)") {
+		t.Errorf("a changed setting: %d %q", code, msg)
+	}
+	if code, msg := cli(); code == 0 || !strings.Contains(msg, "--force") {
+		t.Errorf("a new run over a finished one: %d %q", code, msg)
+	}
+	if code, msg := cli("--force", "--epochs", "2"); code != 0 {
+		t.Errorf("--force: %d %s", code, msg)
 	}
 }

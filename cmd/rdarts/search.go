@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -76,12 +78,13 @@ supplies any field, flags given on the command line override it.`,
 			if o.resume {
 				// The run's own settings, with what was given over them:
 				// Start refuses any that differ.
+				given := flagValues(cmd.Flags())
 				saved, err := search.LoadConfig(o.out)
 				if err != nil {
 					return fmt.Errorf("--resume: %w", err)
 				}
 				o.cfg = saved
-				err = overlay(o.config, cmd.Flags(), &o.cfg, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &o.cfg) })
+				err = overlay(o.config, given, &o.cfg, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &o.cfg) })
 				if err != nil {
 					return err
 				}
@@ -108,14 +111,14 @@ supplies any field, flags given on the command line override it.`,
 // the user gave, so the command line wins.
 func loadConfig(path string, given *pflag.FlagSet) (search.Config, error) {
 	c := search.Defaults()
-	err := decodeConfig(path, given, &c, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &c) })
+	err := decodeConfig(path, flagValues(given), &c, func(fs *pflag.FlagSet) { bindSearchFlags(fs, &c) })
 	return c, err
 }
 
 // decodeConfig decodes a YAML or JSON file strictly into dst (already
 // holding the defaults), then sets again every flag given on the command
 // line through bind, which binds the same flags to dst.
-func decodeConfig(path string, given *pflag.FlagSet, dst any, bind func(*pflag.FlagSet)) error {
+func decodeConfig(path string, given givenFlags, dst any, bind func(*pflag.FlagSet)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return usageErr("--config: %v", err)
@@ -130,7 +133,7 @@ func decodeConfig(path string, given *pflag.FlagSet, dst any, bind func(*pflag.F
 
 // overlay applies a config file (if path is set) and the flags given on
 // the command line onto dst.
-func overlay(path string, given *pflag.FlagSet, dst any, bind func(*pflag.FlagSet)) error {
+func overlay(path string, given givenFlags, dst any, bind func(*pflag.FlagSet)) error {
 	if path != "" {
 		return decodeConfig(path, given, dst, bind)
 	}
@@ -147,18 +150,29 @@ func yamlError(err error) string {
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
+// givenFlags are the flags given on the command line, name → value, read
+// before the settings they are bound to are replaced (by a saved run's).
+type givenFlags map[string]string
+
+func flagValues(fs *pflag.FlagSet) givenFlags {
+	g := givenFlags{}
+	fs.Visit(func(f *pflag.Flag) { g[f.Name] = f.Value.String() })
+	return g
+}
+
 // replayFlags sets again, through bind, every flag given on the command
-// line.
-func replayFlags(given *pflag.FlagSet, bind func(*pflag.FlagSet)) error {
+// line, in name order.
+func replayFlags(given givenFlags, bind func(*pflag.FlagSet)) error {
 	replay := pflag.NewFlagSet("replay", pflag.ContinueOnError)
 	bind(replay)
-	var ferr error
-	given.Visit(func(f *pflag.Flag) {
-		if replay.Lookup(f.Name) != nil && ferr == nil {
-			ferr = replay.Set(f.Name, f.Value.String())
+	for _, name := range slices.Sorted(maps.Keys(given)) {
+		if replay.Lookup(name) != nil {
+			if err := replay.Set(name, given[name]); err != nil {
+				return usageErr("--%s: %v", name, err)
+			}
 		}
-	})
-	return ferr
+	}
+	return nil
 }
 
 // resolveData fills in the default data folder of a dataset.

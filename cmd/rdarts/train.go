@@ -77,12 +77,13 @@ JSON) supplies any field; flags given on the command line override it.`,
 			if o.resume {
 				// The run's own settings, with what was given over them:
 				// Start refuses any that differ.
+				given := flagValues(cmd.Flags())
 				saved, err := train.LoadConfig(o.out)
 				if err != nil {
 					return fmt.Errorf("--resume: %w", err)
 				}
 				o.cfg = saved
-				err = overlay(o.config, cmd.Flags(), &o.cfg, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &o.cfg, true) })
+				err = overlay(o.config, given, &o.cfg, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &o.cfg, true) })
 				if err != nil {
 					return err
 				}
@@ -109,7 +110,7 @@ JSON) supplies any field; flags given on the command line override it.`,
 // loadTrainConfig reads a config file over the defaults; flags win.
 func loadTrainConfig(path string, given *pflag.FlagSet) (train.Config, error) {
 	c := train.Defaults()
-	err := decodeConfig(path, given, &c, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &c, true) })
+	err := decodeConfig(path, flagValues(given), &c, func(fs *pflag.FlagSet) { bindTrainFlags(fs, &c, true) })
 	return c, err
 }
 
