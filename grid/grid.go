@@ -170,7 +170,7 @@ func Parse(text []byte, dir string) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(text))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("grid file: %v", err)
+		return nil, fmt.Errorf("grid file: %s", yamlFirst(err))
 	}
 	bad := func(field, format string, args ...any) error {
 		return fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...))
@@ -357,11 +357,25 @@ func decodeOnto(n *yaml.Node, c *search.Config, field string) error {
 	if err := dec.Decode(c); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			return fmt.Errorf("%s: %s", field, strings.Join(te.Errors, "; "))
+			return fmt.Errorf("%s: %s", field, yamlFirst(err))
 		}
 		return fmt.Errorf("%s: %v", field, err)
 	}
 	return nil
+}
+
+// yamlFirst keeps the first problem of a YAML error (it names the line
+// and the key): one error line, however many problems the file has.
+func yamlFirst(err error) string {
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		msg := strings.Replace(te.Errors[0], "in type grid.raw", "(not a grid file key)", 1)
+		if n := len(te.Errors) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+		return msg
+	}
+	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
 func firstDup(list []string) string {

@@ -145,7 +145,11 @@ func overlay(path string, given givenFlags, dst any, bind func(*pflag.FlagSet)) 
 func yamlError(err error) string {
 	var te *yaml.TypeError
 	if errors.As(err, &te) && len(te.Errors) > 0 {
-		return te.Errors[0]
+		msg := te.Errors[0]
+		if n := len(te.Errors) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+		return msg
 	}
 	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
