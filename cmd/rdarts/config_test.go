@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -144,11 +145,30 @@ func TestResumeCommandLine(t *testing.T) {
 		root.SetArgs(all)
 		return exitCode(g, root.Execute()), errb.String()
 	}
+	events := func() (ev []string) {
+		recs, err := provenance.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Backend != "fast" || r.GoVersion == "" {
+				t.Errorf("provenance record %+v", r)
+			}
+			ev = append(ev, r.Event)
+		}
+		return ev
+	}
 	if code, msg := cli(); code != 0 {
 		t.Fatalf("first run: %d %s", code, msg)
 	}
+	if ev := events(); !slices.Equal(ev, []string{"start"}) {
+		t.Errorf("provenance after a start: %v", ev)
+	}
 	if code, msg := cli("--resume"); code != 0 {
 		t.Errorf("the same command line with --resume: %d %s", code, msg)
+	}
+	if ev := events(); !slices.Equal(ev, []string{"start", "resume"}) {
+		t.Errorf("provenance after a resume: %v", ev)
 	}
 	if code, msg := cli("--resume", "--epochs", "2"); code == 0 || !strings.Contains(msg, "--epochs (saved 1, given 2)") {
 		t.Errorf("a changed setting: %d %q", code, msg)
@@ -158,5 +178,8 @@ func TestResumeCommandLine(t *testing.T) {
 	}
 	if code, msg := cli("--force", "--epochs", "2"); code != 0 {
 		t.Errorf("--force: %d %s", code, msg)
+	}
+	if ev := events(); !slices.Equal(ev, []string{"start"}) {
+		t.Errorf("provenance after --force: %v", ev)
 	}
 }

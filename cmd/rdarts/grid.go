@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rdarts/rdarts/grid"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 )
 
@@ -198,6 +199,9 @@ The grid file, the data and the rdarts binary must be on a file system the nodes
 				return fmt.Errorf("grid run: %w", err)
 			}
 			defer lock.Release()
+			if err := provenance.Append(lock, provenance.Collect(g.backend), provenance.NextEvent(lock)); err != nil {
+				return fmt.Errorf("grid run: %w", err)
+			}
 			sum, err := l.Execute(cmd.Context(), p)
 			fmt.Fprintf(g.stdout, "grid: %d ran, %d already finished, %d failed, %d changed, %d blocked; run folders in %s\n",
 				sum.Ran, sum.Skipped, sum.Failed, sum.Changed, sum.Blocked, p.File.Out)
