@@ -34,8 +34,13 @@ func TestLoadConfig(t *testing.T) {
 	if c.Space != "s3" || c.Epochs != 3 || c.ES.Factor != 1.5 || c.Layers != 8 {
 		t.Errorf("config %+v", c)
 	}
-	os.WriteFile(p, []byte("epoch: 7\n"), 0o644)
-	if _, err := loadConfig(p, fs); err == nil || !strings.Contains(err.Error(), "epoch") {
+	// Flag names work as keys too, the DARTS-ES constants prefixed.
+	os.WriteFile(p, []byte("space: s3\ninit-channels: 7\nes-factor: 1.5\nbatch_size: 32\n"), 0o644)
+	if c, err = loadConfig(p, fs); err != nil || c.Channels != 7 || c.ES.Factor != 1.5 || c.BatchSize != 32 || c.Epochs != 3 {
+		t.Errorf("flag names as keys: %+v %v", c, err)
+	}
+	os.WriteFile(p, []byte("space: s3\nepoch: 7\n"), 0o644)
+	if _, err := loadConfig(p, fs); err == nil || !strings.Contains(err.Error(), p+": line 2: epoch: not a setting") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("unknown field: %v", err)
 	}
 	if _, err := loadConfig(filepath.Join(dir, "missing.yaml"), fs); err == nil {

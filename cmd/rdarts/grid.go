@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -16,6 +17,7 @@ import (
 	"github.com/rdarts/rdarts/grid"
 	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/internal/settings"
 )
 
 type gridOptions struct {
@@ -88,9 +90,9 @@ func loadPlan(g *globals, path string) (*grid.Plan, error) {
 		return nil, usageErr("%v", err)
 	}
 	if f.Retrain {
-		for name := range f.Train {
+		for _, name := range slices.Sorted(maps.Keys(f.Train)) {
 			if !trainHasFlag(g, name) {
-				return nil, usageErr("%s: train.%s: rdarts train has no flag --%s", path, name, name)
+				return nil, usageErr("%s: line %d: train.%s: not a setting of rdarts train (docs/settings.md lists them)", path, f.TrainLine[name], settings.Normalize(name))
 			}
 		}
 	}
