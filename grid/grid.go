@@ -37,8 +37,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/internal/settings"
+	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 )
 
