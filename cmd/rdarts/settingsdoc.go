@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -16,6 +17,8 @@ import (
 // search and the retraining, flag → value: from the paper, or, where the
 // paper gives none, from the reference implementation (marked "ref.").
 var paperSearch = map[string]string{
+	"rs_archs":          "1000 (ref.)",
+	"rs_batches":        "10 (ref.)",
 	"space":             "s1–s4 (and the DARTS space)",
 	"dataset":           "cifar10, cifar100, svhn",
 	"order":             "2 (ref.)",
@@ -83,13 +86,17 @@ dataset (Fashion-MNIST, which every installation has), the space (S2) and the ei
 (off until ` + "`--hessian-every`" + ` is given; DARTS-ES and DARTS-ADA need it).
 `)
 	for _, part := range []struct {
-		title string
-		bind  func(*pflag.FlagSet)
-		keys  []string
-		paper map[string]string
+		title    string
+		bind     func(*pflag.FlagSet)
+		keys     []string
+		defaults any
+		fileOnly map[string]string // key → meaning, settings without a flag
+		paper    map[string]string
 	}{
-		{"rdarts search", func(fs *pflag.FlagSet) { c := search.Defaults(); bindSearchFlags(fs, &c) }, settings.Keys(search.Config{}), paperSearch},
-		{"rdarts train", func(fs *pflag.FlagSet) { c := train.Defaults(); bindTrainFlags(fs, &c, true) }, settings.Keys(train.Config{}), paperTrain},
+		{"rdarts search", func(fs *pflag.FlagSet) { c := search.Defaults(); bindSearchFlags(fs, &c) }, settings.Keys(search.Config{}), search.Defaults(),
+			searchFileOnly, paperSearch},
+		{"rdarts train", func(fs *pflag.FlagSet) { c := train.Defaults(); bindTrainFlags(fs, &c, true) }, settings.Keys(train.Config{}), train.Defaults(),
+			trainFileOnly, paperTrain},
 	} {
 		fs := pflag.NewFlagSet(part.title, pflag.ContinueOnError)
 		part.bind(fs)
@@ -104,18 +111,72 @@ dataset (Fashion-MNIST, which every installation has), the space (S2) and the ei
 			if def == "" {
 				def = `""`
 			}
-			paper := part.paper[f.Name]
-			if paper == "" {
-				paper = "—"
-			}
-			fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s | %s |\n", f.Name, key, cell(def), cell(paper), cell(f.Usage))
+			fmt.Fprintf(&b, "| `--%s` | `%s` | %s | %s | %s |\n", f.Name, key, cell(def), cell(orDash(part.paper[f.Name])), cell(f.Usage))
 		})
 		if err != nil {
 			return err
 		}
+		for _, key := range part.keys {
+			meaning, ok := part.fileOnly[key]
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(&b, "| — | `%s` | %s | %s | %s |\n", key, cell(defaultOf(part.defaults, key)), cell(orDash(part.paper[key])), cell(meaning))
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// searchFileOnly and trainFileOnly are the settings only a config file
+// sets (no flag), key → meaning. Keys rdarts itself writes into a run's
+// config.json (r_darts, genotype_source) are not listed.
+var (
+	searchFileOnly = map[string]string{
+		"rs_archs":   "RS-ws: random architectures scored after the search",
+		"rs_batches": "RS-ws: validation batches each is scored on",
+	}
+	trainFileOnly = map[string]string{
+		"genotype":   "the architecture (the --genotype flag also takes a file or a search run folder)",
+		"valid_from": "evaluate on training images from this index instead of the test set (R-DARTS selection)",
+		"valid_size": "with valid_from: that many held-out training images (0 = the test set)",
+	}
+)
+
+// defaultOf is the value of key (a.b for nested) in the JSON form of cfg.
+func defaultOf(cfg any, key string) string {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return "?"
+	}
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return "?"
+	}
+	for _, part := range strings.Split(key, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return `""`
+		}
+		v = m[part]
+	}
+	switch x := v.(type) {
+	case nil:
+		return "0"
+	case string:
+		if x == "" {
+			return `""`
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
 }
 
 func containsKey(keys []string, k string) bool {
