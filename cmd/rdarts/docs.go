@@ -39,11 +39,22 @@ var manDate = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // writeDocs generates the reference from a fresh command tree (so that
 // no flag value set by this run leaks into the defaults shown). Files
-// are written only where their content changes.
+// are written only where their content changes; pages of commands that no
+// longer exist (rdarts*.md in cli/, rdarts*.1 in man/) are removed.
 func writeDocs(g *globals, out string) error {
 	files, err := generateDocs(g)
 	if err != nil {
 		return err
+	}
+	for sub, ext := range map[string]string{"cli": ".md", "man": ".1"} {
+		old, _ := filepath.Glob(filepath.Join(out, sub, "rdarts*"+ext))
+		for _, p := range old {
+			if _, ok := files[sub+"/"+filepath.Base(p)]; !ok {
+				if err := os.Remove(p); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+			}
+		}
 	}
 	for name, b := range files {
 		path := filepath.Join(out, name)

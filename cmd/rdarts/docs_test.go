@@ -99,4 +99,16 @@ func TestDocsCommand(t *testing.T) {
 	if st2, _ := os.Stat(p); !st2.ModTime().Equal(st.ModTime()) {
 		t.Error("an unchanged page was rewritten")
 	}
+	stale, other := filepath.Join(out, "man", "rdarts-gone.1"), filepath.Join(out, "man", "README")
+	os.WriteFile(stale, []byte("x"), 0o644)
+	os.WriteFile(other, []byte("x"), 0o644)
+	if _, _, err := runCLI(t, "docs", "--out", out); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the page of a command that no longer exists was kept")
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Error("a file that is not a generated page was removed")
+	}
 }
