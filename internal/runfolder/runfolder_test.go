@@ -336,3 +336,36 @@ func TestCheckMemory(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// TestAppendJSONL: lines accumulate, a last line without its newline gets
+// one, and a forced new run clears the provenance with the other files.
+func TestAppendJSONL(t *testing.T) {
+	dir := t.TempDir()
+	f, err := Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	os.WriteFile(f.Path(ProvenanceFile), []byte(`{"n":1}`), 0o644)
+	for _, n := range []int{2, 3} {
+		if err := f.AppendJSONL(ProvenanceFile, map[string]int{"n": n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(f.Path(ProvenanceFile))
+	if string(b) != "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n" {
+		t.Errorf("file %q", b)
+	}
+	if err := f.AppendJSONL(ProvenanceFile, math.NaN()); err == nil || !strings.Contains(err.Error(), ProvenanceFile) {
+		t.Errorf("NaN record: %v", err)
+	}
+	if !HasRun(dir) {
+		t.Error("a folder with provenance records holds no run")
+	}
+	if err := f.Clear(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(f.Path(ProvenanceFile)); err == nil {
+		t.Error("Clear kept provenance.jsonl")
+	}
+}
