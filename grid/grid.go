@@ -52,7 +52,7 @@ import (
 // Methods are the method names a grid file accepts.
 var Methods = []string{"darts", "darts-es", "darts-ada", "r-darts-l2", "r-darts-dp", "rs-ws"}
 
-// The R-DARTS regularisation grids of the paper (spec §6).
+// The R-DARTS regularisation grids of the paper (docs/method.md, R-DARTS).
 var (
 	DefaultL2Grid = []float64{3e-4, 9e-4, 2.7e-3, 8.1e-3}
 	DefaultDPGrid = []float64{0, 0.2, 0.4, 0.6}

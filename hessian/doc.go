@@ -1,6 +1,6 @@
 // Package hessian estimates the dominant eigenvalue of the Hessian ∇²_α L of
 // the validation loss with respect to the architecture parameters, the
-// quantity that DARTS-ES and DARTS-ADA track (spec §3). It never sees a
+// quantity that DARTS-ES and DARTS-ADA track (docs/method.md, Eigen-analysis). It never sees a
 // network: the caller hands in a GradFunc that writes ∇f(α) for any α, or a
 // Hessian-vector product HVP.
 //

@@ -72,7 +72,8 @@ type Row struct {
 	// Share of parameter-free ops in the result's normal cell
 	// (Run.ParamFreeShare), mean over runs.
 	ParamFree Num `json:"param_free_normal_mean"`
-	// The paper's numbers (spec §11); NaN where it reports none.
+	// The paper's numbers (Zela et al., ICLR 2020; see PaperResult); NaN
+	// where it reports none.
 	PaperBest Num `json:"paper_test_error"`
 	PaperMean Num `json:"paper_test_error_mean"`
 	PaperStd  Num `json:"paper_test_error_std"`

@@ -16,7 +16,8 @@ type Eigen struct {
 	Spectrum  []float64 `json:"spectrum,omitempty"` // exact path: top-k, descending
 }
 
-// alphaVector concatenates α normal and reduce, row-major (spec §3).
+// alphaVector concatenates α normal and reduce, row-major (docs/method.md,
+// Eigen-analysis).
 func (b *Bilevel) alphaVector() []float64 {
 	var v []float64
 	for _, a := range b.a {
@@ -29,7 +30,7 @@ func (b *Bilevel) alphaVector() []float64 {
 
 // GradFunc returns α ↦ ∇_α L_val(w, α) + λ_α·α on one batch, in train mode
 // with drop-path masks fixed (the same random stream on every call), as the
-// Hessian of spec §3 needs. It changes α and the BN statistics while it
+// Hessian of docs/method.md (Eigen-analysis) needs. It changes α and the BN statistics while it
 // runs; DominantEigenvalue restores both.
 func (b *Bilevel) GradFunc(val Batch, dropPath, lambda float64, epoch int) hessian.GradFunc {
 	return func(alpha, grad []float64) error {
@@ -54,7 +55,7 @@ func (b *Bilevel) GradFunc(val Batch, dropPath, lambda float64, epoch int) hessi
 }
 
 // DominantEigenvalue is the largest eigenvalue of ∇²_α L_val (+λ_α·I) on the
-// batch val (spec §3): by Lanczos on finite-difference Hessian-vector
+// batch val (docs/method.md, Eigen-analysis): by Lanczos on finite-difference Hessian-vector
 // products, or, with exact, from the full Hessian (ExactHessian; top-k of
 // its spectrum kept). α, its gradients and the running BN statistics are
 // restored: the reference's two forwards here nudge the statistics, our
@@ -91,7 +92,7 @@ func (b *Bilevel) DominantEigenvalue(val Batch, dropPath, lambda float64, epoch 
 }
 
 // ExactHessian is the full ∇²_α L_val (+λ_α·I) on the batch val, α normal
-// then reduce, row-major (spec §3), by central differences of the gradient
+// then reduce, row-major (docs/method.md, Eigen-analysis), by central differences of the gradient
 // with the kinks frozen (hessian.Exact), and the number of gradient
 // evaluations it took. α, its gradients and the running BN statistics are
 // restored, as in DominantEigenvalue.

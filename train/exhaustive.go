@@ -48,7 +48,8 @@ const (
 	resultsFile    = "results.jsonl"
 )
 
-// Exhaustive trains every architecture of a space (spec §1.4: the 81 of S5),
+// Exhaustive trains every architecture of a space (the 81 of S5: docs/method.md,
+// Search spaces),
 // Workers at a time, each in a run folder of its own under Dir/runs, and
 // appends a line to Dir/results.jsonl as each finishes. Interrupted (ctx
 // cancelled), every running training checkpoints and Run returns

@@ -276,7 +276,7 @@ func (r *Runner) reseed(epoch, step, purpose int) {
 	r.pcg.Seed(r.Cfg.Seed, uint64(epoch)<<40^uint64(step)<<8^uint64(purpose))
 }
 
-// objective is the training loss of spec §9: CE(logits) + w·CE(aux) when the
+// objective is the training loss of docs/method.md (Retraining): CE(logits) + w·CE(aux) when the
 // network has an auxiliary head (in training mode), else CE(logits).
 func objective(c *nn.Ctx, net *supernet.EvalNetwork, x *autograd.Var, y []int32, auxWeight float64) (loss, logits *autograd.Var) {
 	logits, aux := net.Forward(c, x)

@@ -46,7 +46,7 @@ func newCmdBench(g *globals) *cobra.Command {
   search2  second-order (unrolled) search step, same parts
   eval     evaluation-network training step (DARTS_V2 in the darts space, else the genotype
            derived from the initial α; auxiliary head on; forward, backward, clip, SGD)
-  eigen    one dominant eigenvalue of the α Hessian by Lanczos (spec §3)
+  eigen    one dominant eigenvalue of the α Hessian by Lanczos (docs/method.md, Eigen-analysis)
   exact    the same from the full Hessian (2·n_α gradients; slow)
 
 Sizes: paper (8 cells, 16 channels, batch 64, 32×32×3), demo (5 cells, 8 channels,

@@ -66,7 +66,7 @@ func newCmdSearch(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search",
 		Short: "Run a DARTS / RobustDARTS architecture search",
-		Long: `Search a cell architecture with bilevel DARTS (spec §2) and write a run folder:
+		Long: `Search a cell architecture with bilevel DARTS (docs/method.md, Bilevel step) and write a run folder:
 config.json, metrics.jsonl (one JSON object per epoch), genotype.txt, result.json and
 checkpoints. Defaults are the paper's full-scale settings; --config FILE (YAML or JSON)
 supplies any field, flags given on the command line override it.`,
