@@ -331,16 +331,21 @@ func TestLocalResume(t *testing.T) {
 	}
 	total := len(p.All()) // 10 searches, 8 selections, 4 retrainings
 	ctx, cancel := context.WithCancel(context.Background())
-	fk := &fake{interruptAt: 4, cancel: cancel, retrainFrom: map[string]string{}}
+	// Workers take the latest stage first: search darts seed 1, its
+	// retraining, then search darts seed 2, killed.
+	fk := &fake{interruptAt: 3, cancel: cancel, retrainFrom: map[string]string{}}
 	sum, err := Local{Workers: 1, Run: fk.run}.Execute(ctx, p)
 	if err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("killed run: %v", err)
 	}
-	if sum.Ran != 3 {
-		t.Errorf("killed run finished %d tasks, want 3", sum.Ran)
+	if sum.Ran != 2 {
+		t.Errorf("killed run finished %d tasks, want 2", sum.Ran)
 	}
-	killed := strings.TrimSuffix(fk.calls[3], " resume=false")
-	if _, failed := p.Search[3].Failed(); failed {
+	killed := strings.TrimSuffix(fk.calls[2], " resume=false")
+	if killed != "search/s2_cifar10_darts_seed2" || !slices.Equal(fk.calls[:2], []string{"search/s2_cifar10_darts_seed1 resume=false", "retrain/s2_cifar10_darts_seed1 resume=false"}) {
+		t.Errorf("order of the killed run: %v", fk.calls)
+	}
+	if _, failed := p.Search[1].Failed(); failed {
 		t.Errorf("an interrupted task was marked failed")
 	}
 
@@ -364,8 +369,8 @@ func TestLocalResume(t *testing.T) {
 	if twins != 2 {
 		t.Errorf("%d twins, want 2", twins)
 	}
-	if len(fk2.calls) != total-3-twins || sum.Skipped != 3 || sum.Ran != total-3 {
-		t.Errorf("second run: %d calls, %+v; want %d calls", len(fk2.calls), sum, total-3-twins)
+	if len(fk2.calls) != total-2-twins || sum.Skipped != 2 || sum.Ran != total-2 {
+		t.Errorf("second run: %d calls, %+v; want %d calls", len(fk2.calls), sum, total-2-twins)
 	}
 	twin, _ := p.Find(StageSearch, "s2_cifar10_r-darts-l2_wd0.0003_seed1")
 	if c, err := search.LoadConfig(twin.Dir); err != nil || c.Member == nil || c.Member.Family != "l2" || c.Member.Value != 3e-4 {
@@ -377,7 +382,7 @@ func TestLocalResume(t *testing.T) {
 	if !slices.Contains(fk2.calls, killed+" resume=true") {
 		t.Errorf("%s not resumed: %v", killed, fk2.calls)
 	}
-	for _, c := range fk.calls[:3] {
+	for _, c := range fk.calls[:2] {
 		if fk2.count(strings.TrimSuffix(c, " resume=false")) > 0 {
 			t.Errorf("finished task repeated: %s", c)
 		}
@@ -391,7 +396,7 @@ func TestLocalResume(t *testing.T) {
 	if got := fk2.retrainFrom["s2_cifar10_r-darts-l2_seed2"]; got != "s2_cifar10_r-darts-l2_wd0.0027_seed2" {
 		t.Errorf("selected %q", got)
 	}
-	if got := fk2.retrainFrom["s2_cifar10_darts_seed1"]; got != "s2_cifar10_darts_seed1" {
+	if got := fk2.retrainFrom["s2_cifar10_darts_seed2"]; got != "s2_cifar10_darts_seed2" {
 		t.Errorf("darts retrain from %q", got)
 	}
 	col := p.Collect()
