@@ -45,6 +45,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rdarts/rdarts/internal/settings"
 	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 )
@@ -99,8 +100,11 @@ type File struct {
 	// method and seed; R-DARTS retrains its member with the best one-shot
 	// validation accuracy) or "all" (every search is retrained).
 	RetrainMembers string
-	// Train are extra flags of `rdarts train` (name without dashes → value).
-	Train map[string]string
+	// Train are extra flags of `rdarts train` (name without dashes → value);
+	// the file may write them as keys (init_channels) or flag names
+	// (init-channels). TrainLine is the line of each in the file.
+	Train     map[string]string
+	TrainLine map[string]int
 	// Select is how R-DARTS chooses its member; with robust.RuleRetrain
 	// every member gets a select task scoring it after SelectBudget.
 	Select       robust.Rule
@@ -136,7 +140,7 @@ type raw struct {
 	DPGrid         []float64           `yaml:"dp_grid"`
 	Retrain        bool                `yaml:"retrain"`
 	RetrainMembers string              `yaml:"retrain_members"`
-	Train          map[string]string   `yaml:"train"`
+	Train          yaml.Node           `yaml:"train"`
 	Select         yaml.Node           `yaml:"select"`
 }
 
@@ -185,7 +189,7 @@ func Parse(text []byte, dir string) (*File, error) {
 	}
 	f := &File{Spaces: r.Spaces, Datasets: r.Datasets, Methods: r.Methods, Seeds: r.Seeds,
 		Retrain: r.Retrain, RetrainMembers: r.RetrainMembers, L2Grid: r.L2Grid, DPGrid: r.DPGrid,
-		Data: map[string]string{}, Train: map[string]string{}}
+		Data: map[string]string{}, Train: map[string]string{}, TrainLine: map[string]int{}}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
 			return filepath.Clean(p)
@@ -301,14 +305,11 @@ func Parse(text []byte, dir string) (*File, error) {
 	}
 	sel := rawSelect{Rule: string(robust.RuleRetrain), Budget: robust.DefaultBudget()}
 	if r.Select.Kind != 0 {
-		b, err := yaml.Marshal(&r.Select)
-		if err != nil {
-			return nil, bad("select", "%v", err)
+		if r.Select.Kind != yaml.MappingNode {
+			return nil, bad("select", "line %d: must be a mapping (rule, epochs, layers, …)", r.Select.Line)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&sel); err != nil {
-			return nil, bad("select", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		if err := settings.DecodeNode(&r.Select, &sel, "not a select setting"); err != nil {
+			return nil, settings.In("select", err)
 		}
 	}
 	rule, err := robust.ParseRule(sel.Rule)
@@ -326,50 +327,64 @@ func Parse(text []byte, dir string) (*File, error) {
 	default:
 		return nil, bad("retrain_members", "%q is not one of selected, all", f.RetrainMembers)
 	}
-	if !f.Retrain && (len(r.Train) > 0 || r.RetrainMembers != "") {
+	if !f.Retrain && (r.Train.Kind != 0 || r.RetrainMembers != "") {
 		return nil, bad("train", "set but retrain is false: set retrain: true or remove it")
 	}
-	for k, v := range r.Train {
-		name := strings.ReplaceAll(strings.TrimLeft(k, "-"), "_", "-")
-		if slices.Contains(reservedTrainFlags, name) {
-			return nil, bad("train."+k, "the grid sets --%s itself", name)
-		}
-		f.Train[name] = v
+	if err := f.parseTrain(&r.Train); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// parseTrain reads the train: section, settings of `rdarts train` written
+// as keys or flag names, into f.Train (flag name → value) and f.TrainLine.
+func (f *File) parseTrain(n *yaml.Node) error {
+	if n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("train: line %d: must be a mapping of rdarts train settings", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := settings.Normalize(k.Value)
+		name := settings.Flag(key)
+		switch {
+		case slices.Contains(reservedTrainFlags, name):
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("the grid sets --%s itself", name)}
+		case v.Kind != yaml.ScalarNode:
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: "must be a single value"}
+		}
+		if line, ok := f.TrainLine[name]; ok {
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("already set on line %d", line)}
+		}
+		f.Train[name], f.TrainLine[name] = v.Value, k.Line
+	}
+	return nil
 }
 
 // reservedTrainFlags are the flags of `rdarts train` that the grid passes.
 var reservedTrainFlags = []string{"genotype", "out", "seed", "resume", "dataset", "data", "threads"}
 
-// decodeOnto strictly decodes a partial search config onto c; the error
-// names field.key.
+// decodeOnto strictly decodes a partial search config onto c (keys or
+// flag names, see package settings); the error names the line and the
+// key with its section (field).
 func decodeOnto(n *yaml.Node, c *search.Config, field string) error {
 	if n.Kind == 0 {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: must be a mapping of search settings", field)
+		return fmt.Errorf("%s: line %d: must be a mapping of search settings", field, n.Line)
+	}
+	if err := settings.NormalizeNode(n, settings.Keys(*c)); err != nil {
+		return settings.In(field, err)
 	}
 	for i := 0; i < len(n.Content); i += 2 {
 		if list, ok := gridOwned[n.Content[i].Value]; ok {
-			return fmt.Errorf("%s.%s: set by the grid's %s list, not here", field, n.Content[i].Value, list)
+			return &settings.Error{Line: n.Content[i].Line, Key: field + "." + n.Content[i].Value, Msg: fmt.Sprintf("set by the grid's %s list, not here", list)}
 		}
 	}
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return fmt.Errorf("%s: %v", field, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%s: %s", field, yamlFirst(err))
-		}
-		return fmt.Errorf("%s: %v", field, err)
-	}
-	return nil
+	return settings.In(field, settings.DecodeNode(n, c, "not a search setting (docs/settings.md lists them)"))
 }
 
 // yamlFirst keeps the first problem of a YAML error (it names the line

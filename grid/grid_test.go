@@ -184,7 +184,11 @@ func TestStrictErrors(t *testing.T) {
 		want   string
 	}{
 		{"unknown key", nil, "epochs: 3\n", "field epochs not found"},
-		{"unknown search key", nil, "search: {epoch: 3}\n", "search: line"},
+		{"unknown search key", nil, "search: {epoch: 3}\n", "line 7: search.epoch: not a search setting"},
+		{"search key twice", nil, "search: {init_channels: 3, init-channels: 4}\n", "line 7: search.init_channels: already set on line 7"},
+		{"train key twice", nil, "retrain: true\ntrain:\n  init_channels: 3\n  init-channels: 4\n", "line 10: train.init_channels: already set on line 9"},
+		{"train not a value", nil, "retrain: true\ntrain: {epochs: [3]}\n", "line 8: train.epochs: must be a single value"},
+		{"select key", nil, "select: {epoch: 3}\n", "line 7: select.epoch: not a select setting"},
 		{"bad search value", nil, "search: {epochs: many}\n", "search: line"},
 		{"grid-owned field", nil, "search: {seed: 3}\n", "search.seed: set by the grid's seeds list"},
 		{"bad method", map[string]string{"methods": "methods: [darts, pc-darts]"}, "", `methods: "pc-darts" is not one of`},
@@ -195,11 +199,11 @@ func TestStrictErrors(t *testing.T) {
 		{"dup seed", map[string]string{"seeds": "seeds: [1, 1]"}, "", "seeds: 1 is listed twice"},
 		{"dup space", map[string]string{"spaces": "spaces: [s2, s2]"}, "", `spaces: "s2" is listed twice`},
 		{"override selector", nil, "overrides: [{space: s9, set: {epochs: 1}}]\n", `overrides[0].space: "s9" is not in spaces`},
-		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "overrides[0].set: line"},
+		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "line 7: overrides[0].set.epochz: not a search setting"},
 		{"override no set", nil, "overrides: [{space: s2}]\n", "overrides[0].set: missing"},
 		{"retrain members", nil, "retrain: true\nretrain_members: best\n", `retrain_members: "best" is not one of`},
 		{"train without retrain", nil, "train: {epochs: 3}\n", "train: set but retrain is false"},
-		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "train.genotype: the grid sets --genotype itself"},
+		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "line 8: train.genotype: the grid sets --genotype itself"},
 		{"l2 grid", nil, "l2_grid: [-1]\n", "l2_grid: -1 must be ≥ 0"},
 		{"dp grid", nil, "dp_grid: [0.2, 1]\n", "dp_grid: 1 must be in [0, 1)"},
 	}
@@ -631,6 +635,50 @@ data: {cifar10: /d}
 		}
 		if !slices.Equal(have, tc.want) {
 			t.Errorf("%q: twins %v, want %v", tc.search, have, tc.want)
+		}
+	}
+}
+
+// TestEitherSpelling: search, override, select and train settings may be
+// written as config keys or as flag names, the DARTS-ES constants nested
+// or prefixed; all reach the same fields.
+func TestEitherSpelling(t *testing.T) {
+	for _, text := range []string{`
+out: /o
+spaces: [s2]
+datasets: [svhn]
+methods: [darts-es, r-darts-l2]
+seeds: [7]
+data: {svhn: /d}
+search: {init_channels: 8, batch_size: 32, es: {window: 3}}
+overrides: [{method: darts-es, set: {weight_decay: 0.001}}]
+select: {init_channels: 4}
+retrain: true
+train: {init_channels: 12, batch_size: 48}
+`, `
+out: /o
+spaces: [s2]
+datasets: [svhn]
+methods: [darts-es, r-darts-l2]
+seeds: [7]
+data: {svhn: /d}
+search: {init-channels: 8, batch-size: 32, es-window: 3}
+overrides: [{method: darts-es, set: {weight-decay: 0.001}}]
+select: {init-channels: 4}
+retrain: true
+train: {init-channels: 12, --batch-size: 48}
+`} {
+		p := plan(t, text)
+		es := p.Search[0]
+		if es.Search.Channels != 8 || es.Search.BatchSize != 32 || es.Search.ES.Window != 3 || es.Search.WeightDecay != 0.001 {
+			t.Errorf("search settings %+v", es.Search)
+		}
+		if len(p.Select) == 0 || p.Select[0].Budget.Channels != 4 {
+			t.Errorf("select budget: %+v", p.Select)
+		}
+		r := p.Retrain[0]
+		if r.Train["init-channels"] != "12" || r.Train["batch-size"] != "48" || len(r.Train) != 2 {
+			t.Errorf("train flags %v", r.Train)
 		}
 	}
 }

@@ -162,6 +162,7 @@ func runSection(i int, r *Run, label, dot string, tryImage func(string, func(str
 		{"space / dataset", c.Space + " / " + c.Dataset},
 		{"seed", fmt.Sprint(c.Seed)},
 		{"epochs recorded", fmt.Sprintf("%d of %d (%s)", len(r.Epochs), c.Epochs, status)},
+		{"build", r.Build()},
 		{"search setup", fmt.Sprintf("order %d, %d cells, %d channels, batch %d, weight decay %g, drop path %g", c.Order, c.Layers, c.Channels, c.BatchSize, c.WeightDecay, c.DropPath)},
 	}
 	if r.Finished {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
@@ -115,6 +116,9 @@ func (e *Exhaustive) Run(ctx context.Context) error {
 		return err
 	}
 	defer study.Release()
+	if err := provenance.Append(study, provenance.Collect(backendName(e.Kernels)), provenance.NextEvent(study)); err != nil {
+		return err
+	}
 	if err := e.start(study); err != nil {
 		return err
 	}
@@ -459,4 +463,12 @@ func Summarize(ranking []Entry) Summary {
 		s.MedianError = (ranking[n/2-1].Mean + ranking[n/2].Mean) / 2
 	}
 	return s
+}
+
+// backendName names a kernels backend for provenance ("" when unset).
+func backendName(k kernels.Backend) string {
+	if k == nil {
+		return ""
+	}
+	return k.Name()
 }
