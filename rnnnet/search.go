@@ -1,0 +1,228 @@
+package rnnnet
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/rdarts/rdarts/autograd"
+	"github.com/rdarts/rdarts/corpus"
+	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/optim"
+)
+
+// SearchSettings are the hyperparameters of the recurrent search. The zero
+// value of a field means the reference's value (DARTS rnn/train_search.py),
+// given in brackets.
+type SearchSettings struct {
+	Batch     int     // training and α batch columns [256]
+	EvalBatch int     // batch columns of the validation perplexity [10]
+	BPTT      int     // window length [35]
+	LR        float64 // SGD learning rate on w [20]
+	Clip      float64 // gradient-norm clip on w [0.25]
+	WD        float64 // weight decay on w [5e-7]
+	ArchLR    float64 // Adam learning rate on α [3e-3]
+	ArchWD    float64 // Adam weight decay on α [1e-3]
+	TAR       float64 // temporal activation regularisation β on w's loss [1e-3]; negative turns it off
+}
+
+func (s SearchSettings) withDefaults() SearchSettings {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if s.Batch == 0 {
+		s.Batch = 256
+	}
+	if s.EvalBatch == 0 {
+		s.EvalBatch = 10
+	}
+	if s.BPTT == 0 {
+		s.BPTT = 35
+	}
+	def(&s.LR, 20)
+	def(&s.Clip, 0.25)
+	def(&s.WD, 5e-7)
+	def(&s.ArchLR, 3e-3)
+	def(&s.ArchWD, 1e-3)
+	def(&s.TAR, 1e-3)
+	if s.TAR < 0 {
+		s.TAR = 0
+	}
+	return s
+}
+
+// Search is the first-order bilevel search of the recurrent cell: per step
+// an Adam step on α from a validation window, then an SGD step on w from a
+// training window (DARTS' rnn Architect with unrolled=false).
+//
+// The training stream is read in windows whose length is BPTT with
+// probability 0.95 and ⌊BPTT/2⌋ otherwise, and the learning rate of each
+// step is scaled by length/BPTT (the reference's variable-length sampling);
+// the α window is a full BPTT window of the validation stream (batched
+// with Batch columns) at the same offset, modulo its length. Hidden states
+// carry over between windows, one for the training and one for the
+// validation stream.
+type Search struct {
+	Model    *Model
+	Settings SearchSettings
+
+	k                    kernels.Backend
+	rng                  *rand.Rand
+	train, search, valid *corpus.Batched
+	sgd                  *optim.SGD
+	adam                 *optim.Adam
+	hidden, hiddenValid  []float32
+	tape                 *autograd.Tape
+}
+
+// NewSearch prepares a search of m (a one-shot model) on c: the training
+// split for w, the validation split for α (Batch columns) and for the
+// validation perplexity (EvalBatch columns). rng draws the masks and window
+// lengths.
+func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend, rng *rand.Rand) (*Search, error) {
+	if m.Alpha == nil {
+		return nil, fmt.Errorf("rnnnet: a search needs the one-shot model, not a genotype's")
+	}
+	if c.Vocab.Len() != m.Cfg.Vocab {
+		return nil, fmt.Errorf("rnnnet: the corpus has %d words, the model %d", c.Vocab.Len(), m.Cfg.Vocab)
+	}
+	set = set.withDefaults()
+	if set.Batch < 1 || set.EvalBatch < 1 || set.BPTT < 2 {
+		return nil, fmt.Errorf("rnnnet: batch %d, eval batch %d, bptt %d: want ≥ 1, ≥ 1, ≥ 2", set.Batch, set.EvalBatch, set.BPTT)
+	}
+	s := &Search{Model: m, Settings: set, k: k, rng: rng, tape: autograd.NewTape(k)}
+	var err error
+	if s.train, err = corpus.Batchify(c.Train, set.Batch); err != nil {
+		return nil, fmt.Errorf("rnnnet: training split: %w", err)
+	}
+	if s.search, err = corpus.Batchify(c.Valid, set.Batch); err != nil {
+		return nil, fmt.Errorf("rnnnet: validation split for α: %w", err)
+	}
+	if s.valid, err = corpus.Batchify(c.Valid, set.EvalBatch); err != nil {
+		return nil, fmt.Errorf("rnnnet: validation split: %w", err)
+	}
+	s.sgd = &optim.SGD{LR: set.LR, WeightDecay: set.WD}
+	s.adam = &optim.Adam{LR: set.ArchLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: set.ArchWD}
+	return s, nil
+}
+
+func params(vs []*autograd.Var) []optim.Param {
+	ps := make([]optim.Param, len(vs))
+	for i, v := range vs {
+		ps[i] = optim.Param{Value: v.Value.Data, Grad: v.Grad.Data}
+	}
+	return ps
+}
+
+// requires sets which leaves get gradients: α or w.
+func (s *Search) requires(alpha bool) {
+	s.Model.Alpha.SetRequires(alpha)
+	for _, w := range s.Model.Weights() {
+		w.SetRequires(!alpha)
+	}
+}
+
+// EpochStats summarise one epoch of the search.
+type EpochStats struct {
+	Steps     int
+	TrainLoss float64 // mean training NLL over the epoch's windows (token-weighted)
+	ValidLoss float64 // mean NLL of the α windows
+}
+
+// Epoch runs one pass over the training stream. It fails if a loss becomes
+// NaN or Inf.
+func (s *Search) Epoch() (EpochStats, error) {
+	set, m := s.Settings, s.Model
+	var st EpochStats
+	var trainSum, validSum float64
+	var trainTok, validTok int
+	for i := 0; i < s.train.Steps-2; {
+		seqLen := set.BPTT
+		if s.rng.Float64() >= 0.95 {
+			seqLen = set.BPTT / 2
+		}
+		lr := set.LR * float64(seqLen) / float64(set.BPTT)
+		// α step on a validation window.
+		vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
+		s.requires(true)
+		m.Alpha.ZeroGrad()
+		s.tape.Reset()
+		out := m.Forward(s.tape, vx, vy, vn, s.hiddenValid, m.DrawMasks(s.rng, set.Batch))
+		vl := float64(out.Loss.Value.Data[0])
+		if math.IsNaN(vl) || math.IsInf(vl, 0) {
+			return st, fmt.Errorf("rnnnet: validation loss %v at step %d", vl, st.Steps)
+		}
+		s.tape.Backward(out.Loss)
+		s.hiddenValid = out.Hidden
+		s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
+		validSum += vl * float64(vn)
+		validTok += vn
+		// w step on a training window.
+		x, y, n := s.train.Window(i, seqLen)
+		s.requires(false)
+		for _, w := range m.Weights() {
+			w.ZeroGrad()
+		}
+		s.tape.Reset()
+		out = m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+		tl := float64(out.Loss.Value.Data[0])
+		if math.IsNaN(tl) || math.IsInf(tl, 0) {
+			return st, fmt.Errorf("rnnnet: training loss %v at step %d", tl, st.Steps)
+		}
+		loss := out.Loss
+		if set.TAR > 0 && out.TAR != nil {
+			loss = s.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
+		}
+		s.tape.Backward(loss)
+		s.hidden = out.Hidden
+		ps := params(m.Weights())
+		optim.ClipGradNorm(ps, set.Clip)
+		s.sgd.LR = lr
+		s.sgd.Step(ps)
+		s.sgd.LR = set.LR
+		trainSum += tl * float64(n)
+		trainTok += n
+		st.Steps++
+		i += n
+	}
+	s.tape.Reset()
+	s.requires(false)
+	if trainTok > 0 {
+		st.TrainLoss = trainSum / float64(trainTok)
+		st.ValidLoss = validSum / float64(validTok)
+	}
+	return st, nil
+}
+
+// Validate is the mean validation NLL of the model in evaluation mode
+// (EvalBatch columns, BPTT windows); exp of it is the perplexity.
+func (s *Search) Validate() float64 {
+	return Evaluate(s.Model, s.valid, s.Settings.BPTT, s.k)
+}
+
+// Evaluate is the mean negative log-likelihood per predicted token of m on
+// a batched stream, read in windows of bptt with the hidden state carried
+// over, in evaluation mode (no dropout, batch norm on running statistics).
+// The reference divides the sum by one token more than it predicts
+// (len(data_source)); rdarts takes the exact mean.
+func Evaluate(m *Model, data *corpus.Batched, bptt int, k kernels.Backend) float64 {
+	tp := autograd.NewTape(k)
+	tp.NoGrad = true
+	var hidden []float32
+	var sum float64
+	tokens := 0
+	for i := 0; i < data.Steps-1; i += bptt {
+		x, y, n := data.Window(i, bptt)
+		tp.Reset()
+		out := m.Forward(tp, x, y, n, hidden, nil)
+		hidden = out.Hidden
+		sum += float64(out.Loss.Value.Data[0]) * float64(n)
+		tokens += n
+	}
+	return sum / float64(tokens)
+}
+
+// Perplexity is exp(loss), the language-modelling score.
+func Perplexity(loss float64) float64 { return math.Exp(loss) }
