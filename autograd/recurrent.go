@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/rdarts/rdarts/internal/parallel"
 )
@@ -240,7 +241,9 @@ func (a Act) String() string {
 // weight 1 (a constant w); the one-shot model's edge passes softmax(α)'s
 // row and the non-none activations. It is one op for speed (four passes
 // over memory instead of about 6·len(acts)); TestHighwayComposed checks it
-// against the composition of Sigmoid, Sub, Mul and WeightedSum.
+// against the composition of Sigmoid, Sub, Mul and WeightedSum. With Kinks
+// set, the active set of its ReLU term is recorded or replayed as the ReLU
+// op's is.
 func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 	if len(s.Shape()) != 2 || len(ch.Shape()) != 2 || ch.Shape()[0] != s.Shape()[0] || ch.Shape()[1] != 2*s.Shape()[1] ||
 		len(acts) == 0 || off < 0 || off+len(acts) > w.Value.Len() {
@@ -261,12 +264,31 @@ func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 			}
 		})
 	}
+	// act is f_k(u) and f_k'(u) at element i; with Kinks set, ReLU's
+	// active set is recorded or replayed like the ReLU op's.
+	act := func(a Act, i int, u float32) (float32, float32) { return a.apply(u) }
+	if t.Kinks != nil && slices.Contains(acts, ActReLU) {
+		us := make([]float32, b*d)
+		for r := 0; r < b; r++ {
+			copy(us[r*d:(r+1)*d], cs[r*2*d+d:(r+1)*2*d])
+		}
+		mask := t.Kinks.reluMask(us)
+		act = func(a Act, i int, u float32) (float32, float32) {
+			if a != ActReLU {
+				return a.apply(u)
+			}
+			if mask[i/64]>>(i%64)&1 == 1 {
+				return u, 1
+			}
+			return 0, 0
+		}
+	}
 	rows(func(r int) {
 		for j := 0; j < d; j++ {
 			c, u := sigmoid32(cs[r*2*d+j]), cs[r*2*d+d+j]
 			var f float32
 			for k, a := range acts {
-				fk, _ := a.apply(u)
+				fk, _ := act(a, r*d+j, u)
 				f += ws[k] * fk
 			}
 			sv := ss[r*d+j]
@@ -298,7 +320,7 @@ func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 				c, u, sv := sigmoid32(cs[r*2*d+j]), cs[r*2*d+d+j], ss[r*d+j]
 				var f, fp float32
 				for k, a := range acts {
-					fk, dk := a.apply(u)
+					fk, dk := act(a, r*d+j, u)
 					f += ws[k] * fk
 					fp += ws[k] * dk
 					if acc != nil {
