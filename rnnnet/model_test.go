@@ -157,6 +157,10 @@ func tinyCorpus(t *testing.T) *corpus.Corpus {
 // runSearch searches a 16-unit model with light dropout (the reference's
 // 0.75 drowns a model this small) at the reference's learning rates.
 func runSearch(t *testing.T, c *corpus.Corpus, epochs int) (*Search, []EpochStats) {
+	return runSearchOrder(t, c, epochs, 1)
+}
+
+func runSearchOrder(t *testing.T, c *corpus.Corpus, epochs, order int) (*Search, []EpochStats) {
 	rng := rand.New(rand.NewPCG(9, 9))
 	cfg := SearchConfig(c.Vocab.Len())
 	cfg.Hidden = 16
@@ -165,7 +169,7 @@ func runSearch(t *testing.T, c *corpus.Corpus, epochs int) (*Search, []EpochStat
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6}, fast.Backend{}, rng)
+	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6, Order: order}, fast.Backend{}, rng)
 	if err != nil {
 		t.Fatal(err)
 	}

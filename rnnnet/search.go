@@ -24,6 +24,12 @@ type SearchSettings struct {
 	ArchLR    float64 // Adam learning rate on α [3e-3]
 	ArchWD    float64 // Adam weight decay on α [1e-3]
 	TAR       float64 // temporal activation regularisation β on w's loss [1e-3]; negative turns it off
+	Order     int     // 1: first-order α gradient [1]; 2: the unrolled (second-order) one
+	// HVPAtW takes the second-order term's finite differences around w,
+	// which makes the α gradient the exact derivative of L_val(w'(α), α)
+	// (and is what DARTS' CNN Architect does); by default they are taken
+	// around the unrolled w', as DARTS' rnn Architect does.
+	HVPAtW bool
 }
 
 func (s SearchSettings) withDefaults() SearchSettings {
@@ -49,6 +55,9 @@ func (s SearchSettings) withDefaults() SearchSettings {
 	def(&s.TAR, 1e-3)
 	if s.TAR < 0 {
 		s.TAR = 0
+	}
+	if s.Order == 0 {
+		s.Order = 1
 	}
 	return s
 }
@@ -91,6 +100,9 @@ func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend
 	set = set.withDefaults()
 	if set.Batch < 1 || set.EvalBatch < 1 || set.BPTT < 2 {
 		return nil, fmt.Errorf("rnnnet: batch %d, eval batch %d, bptt %d: want ≥ 1, ≥ 1, ≥ 2", set.Batch, set.EvalBatch, set.BPTT)
+	}
+	if set.Order != 1 && set.Order != 2 {
+		return nil, fmt.Errorf("rnnnet: order %d, want 1 or 2", set.Order)
 	}
 	s := &Search{Model: m, Settings: set, k: k, rng: rng, tape: autograd.NewTape(k)}
 	var err error
@@ -146,27 +158,27 @@ func (s *Search) Epoch() (EpochStats, error) {
 		lr := set.LR * float64(seqLen) / float64(set.BPTT)
 		// α step on a validation window.
 		vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
-		s.requires(true)
-		m.Alpha.ZeroGrad()
-		s.tape.Reset()
-		out := m.Forward(s.tape, vx, vy, vn, s.hiddenValid, m.DrawMasks(s.rng, set.Batch))
-		vl := float64(out.Loss.Value.Data[0])
-		if math.IsNaN(vl) || math.IsInf(vl, 0) {
-			return st, fmt.Errorf("rnnnet: validation loss %v at step %d", vl, st.Steps)
+		x, y, n := s.train.Window(i, seqLen)
+		var vl float64
+		var err error
+		if set.Order == 2 {
+			vl, err = s.unrolledAlphaGrad(x, y, n, vx, vy, vn, lr)
+		} else {
+			vl, err = s.alphaGrad(vx, vy, vn)
 		}
-		s.tape.Backward(out.Loss)
-		s.hiddenValid = out.Hidden
+		if err != nil {
+			return st, fmt.Errorf("%w at step %d", err, st.Steps)
+		}
 		s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
 		validSum += vl * float64(vn)
 		validTok += vn
-		// w step on a training window.
-		x, y, n := s.train.Window(i, seqLen)
+		// w step on the training window.
 		s.requires(false)
 		for _, w := range m.Weights() {
 			w.ZeroGrad()
 		}
 		s.tape.Reset()
-		out = m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+		out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
 		tl := float64(out.Loss.Value.Data[0])
 		if math.IsNaN(tl) || math.IsInf(tl, 0) {
 			return st, fmt.Errorf("rnnnet: training loss %v at step %d", tl, st.Steps)
@@ -194,6 +206,123 @@ func (s *Search) Epoch() (EpochStats, error) {
 		st.ValidLoss = validSum / float64(validTok)
 	}
 	return st, nil
+}
+
+// alphaGrad leaves ∇_α L_val(w, α) of a validation window in α's gradient
+// and returns the loss (first order).
+func (s *Search) alphaGrad(vx, vy []int32, vn int) (float64, error) {
+	m := s.Model
+	s.requires(true)
+	m.Alpha.ZeroGrad()
+	s.tape.Reset()
+	out := m.Forward(s.tape, vx, vy, vn, s.hiddenValid, m.DrawMasks(s.rng, s.Settings.Batch))
+	vl := float64(out.Loss.Value.Data[0])
+	if math.IsNaN(vl) || math.IsInf(vl, 0) {
+		return vl, fmt.Errorf("rnnnet: validation loss %v", vl)
+	}
+	s.tape.Backward(out.Loss)
+	s.hiddenValid = out.Hidden
+	return vl, nil
+}
+
+// unrolledAlphaGrad leaves the second-order α gradient of DARTS' rnn
+// Architect in α's gradient and returns the validation loss:
+//
+//	w' = w − η·(clip(∇_w L_train(w, α)) + wd·w)
+//	v  = clip(∇_w' L_val(w', α)) + wd·w'
+//	∇_α L_val(w', α) − η·(∇_α L_train(w'+R·v, α) − ∇_α L_train(w'−R·v, α))/(2R),  R = 0.01/‖v‖
+//
+// with η the step's learning rate and the training losses without TAR, each
+// forward pass with fresh dropout masks. The reference evaluates the
+// finite-difference term around w' (its rnn Architect perturbs the unrolled
+// model; the CNN one perturbs w); rdarts follows it unless HVPAtW is set,
+// which gives the exact derivative (TestUnrolledGradient). w is restored
+// from a copy afterwards, not by arithmetic.
+func (s *Search) unrolledAlphaGrad(x, y []int32, n int, vx, vy []int32, vn int, eta float64) (float64, error) {
+	m, set := s.Model, s.Settings
+	ws := m.Weights()
+	saved := make([][]float32, len(ws))
+	for i, w := range ws {
+		saved[i] = append([]float32(nil), w.Value.Data...)
+	}
+	defer func() {
+		for i, w := range ws {
+			copy(w.Value.Data, saved[i])
+		}
+	}()
+	// w' = w − η(clip(g) + wd·w).
+	s.requires(false)
+	for _, w := range ws {
+		w.ZeroGrad()
+	}
+	s.tape.Reset()
+	out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+	if l := float64(out.Loss.Value.Data[0]); math.IsNaN(l) || math.IsInf(l, 0) {
+		return l, fmt.Errorf("rnnnet: training loss %v in the unrolled step", l)
+	}
+	s.tape.Backward(out.Loss)
+	optim.ClipGradNorm(params(ws), set.Clip)
+	for _, w := range ws {
+		for j, g := range w.Grad.Data {
+			w.Value.Data[j] -= float32(eta * (float64(g) + set.WD*float64(w.Value.Data[j])))
+		}
+	}
+	// L_val(w', α): ∇_α and ∇_w'.
+	m.Alpha.SetRequires(true)
+	m.Alpha.ZeroGrad()
+	for _, w := range ws {
+		w.ZeroGrad()
+	}
+	s.tape.Reset()
+	out = m.Forward(s.tape, vx, vy, vn, s.hiddenValid, m.DrawMasks(s.rng, set.Batch))
+	vl := float64(out.Loss.Value.Data[0])
+	if math.IsNaN(vl) || math.IsInf(vl, 0) {
+		return vl, fmt.Errorf("rnnnet: validation loss %v", vl)
+	}
+	s.tape.Backward(out.Loss)
+	s.hiddenValid = out.Hidden
+	dAlpha := append([]float32(nil), m.Alpha.Grad.Data...)
+	optim.ClipGradNorm(params(ws), set.Clip)
+	v := make([][]float32, len(ws))
+	var norm float64
+	for i, w := range ws {
+		v[i] = make([]float32, len(w.Grad.Data))
+		for j, g := range w.Grad.Data {
+			v[i][j] = g + float32(set.WD)*w.Value.Data[j]
+			norm += float64(v[i][j]) * float64(v[i][j])
+		}
+	}
+	if norm == 0 {
+		return vl, nil // no second-order term
+	}
+	r := 0.01 / math.Sqrt(norm)
+	centre := saved
+	if !set.HVPAtW {
+		centre = make([][]float32, len(ws))
+		for i, w := range ws {
+			centre[i] = append([]float32(nil), w.Value.Data...)
+		}
+	}
+	// ∇_α L_train at w' ± R·v.
+	s.requires(true)
+	var gpm [2][]float32
+	for k, sign := range []float64{1, -1} {
+		for i, w := range ws {
+			for j := range w.Value.Data {
+				w.Value.Data[j] = centre[i][j] + float32(sign*r)*v[i][j]
+			}
+		}
+		m.Alpha.ZeroGrad()
+		s.tape.Reset()
+		out = m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+		s.tape.Backward(out.Loss)
+		gpm[k] = append([]float32(nil), m.Alpha.Grad.Data...)
+	}
+	for j := range dAlpha {
+		hvp := (float64(gpm[0][j]) - float64(gpm[1][j])) / (2*r + 1e-10)
+		m.Alpha.Grad.Data[j] = float32(float64(dAlpha[j]) - eta*hvp)
+	}
+	return vl, nil
 }
 
 // Validate is the mean validation NLL of the model in evaluation mode
