@@ -161,7 +161,8 @@ func runSearch(t *testing.T, c *corpus.Corpus, epochs int) (*Search, []EpochStat
 }
 
 func runSearchOrder(t *testing.T, c *corpus.Corpus, epochs, order int) (*Search, []EpochStats) {
-	rng := rand.New(rand.NewPCG(9, 9))
+	src := rand.NewPCG(9, 9)
+	rng := rand.New(src)
 	cfg := SearchConfig(c.Vocab.Len())
 	cfg.Hidden = 16
 	cfg.DropOut, cfg.DropX, cfg.DropH, cfg.DropI = 0.1, 0.1, 0.1, 0.1
@@ -169,7 +170,7 @@ func runSearchOrder(t *testing.T, c *corpus.Corpus, epochs, order int) (*Search,
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6, Order: order}, fast.Backend{}, rng)
+	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6, Order: order}, fast.Backend{}, src)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,9 @@ type Search struct {
 	Settings SearchSettings
 
 	k                    kernels.Backend
+	src                  *rand.PCG
 	rng                  *rand.Rand
+	epoch                int
 	train, search, valid *corpus.Batched
 	sgd                  *optim.SGD
 	adam                 *optim.Adam
@@ -88,9 +90,9 @@ type Search struct {
 
 // NewSearch prepares a search of m (a one-shot model) on c: the training
 // split for w, the validation split for α (Batch columns) and for the
-// validation perplexity (EvalBatch columns). rng draws the masks and window
-// lengths.
-func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend, rng *rand.Rand) (*Search, error) {
+// validation perplexity (EvalBatch columns). src draws the masks and window
+// lengths; it is part of the search's State.
+func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend, src *rand.PCG) (*Search, error) {
 	if m.Alpha == nil {
 		return nil, fmt.Errorf("rnnnet: a search needs the one-shot model, not a genotype's")
 	}
@@ -104,7 +106,7 @@ func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend
 	if set.Order != 1 && set.Order != 2 {
 		return nil, fmt.Errorf("rnnnet: order %d, want 1 or 2", set.Order)
 	}
-	s := &Search{Model: m, Settings: set, k: k, rng: rng, tape: autograd.NewTape(k)}
+	s := &Search{Model: m, Settings: set, k: k, src: src, rng: rand.New(src), tape: autograd.NewTape(k)}
 	var err error
 	if s.train, err = corpus.Batchify(c.Train, set.Batch); err != nil {
 		return nil, fmt.Errorf("rnnnet: training split: %w", err)
@@ -143,10 +145,12 @@ type EpochStats struct {
 	ValidLoss float64 // mean NLL of the α windows
 }
 
-// Epoch runs one pass over the training stream. It fails if a loss becomes
-// NaN or Inf.
+// Epoch runs one pass over the training stream, starting both hidden states
+// at zero (as the reference's train()). It fails if a loss becomes NaN or
+// Inf; the search is then in a state between steps, not to be continued.
 func (s *Search) Epoch() (EpochStats, error) {
 	set, m := s.Settings, s.Model
+	s.hidden, s.hiddenValid = nil, nil
 	var st EpochStats
 	var trainSum, validSum float64
 	var trainTok, validTok int
@@ -201,6 +205,7 @@ func (s *Search) Epoch() (EpochStats, error) {
 	}
 	s.tape.Reset()
 	s.requires(false)
+	s.epoch++
 	if trainTok > 0 {
 		st.TrainLoss = trainSum / float64(trainTok)
 		st.ValidLoss = validSum / float64(validTok)

@@ -38,7 +38,7 @@ func TestUnrolledGradient(t *testing.T) {
 		}
 	}
 	const eta = 0.05
-	s, err := NewSearch(m, c, SearchSettings{Batch: 4, BPTT: 5, Clip: 1e9, WD: 1e-30, Order: 2, HVPAtW: true}, fast.Backend{}, rand.New(rand.NewPCG(1, 1)))
+	s, err := NewSearch(m, c, SearchSettings{Batch: 4, BPTT: 5, Clip: 1e9, WD: 1e-30, Order: 2, HVPAtW: true}, fast.Backend{}, rand.NewPCG(1, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
