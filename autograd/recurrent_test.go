@@ -135,3 +135,19 @@ func TestHighwayKinks(t *testing.T) {
 	tp.Kinks.Replay()
 	close32(t, "replayed", at(-0.25, 0.25), []float32{-0.25, 0}, 1e-6)
 }
+
+// BenchmarkHighway times one mixed edge of the search cell (batch 256,
+// 300 units, four activations), forward and backward with ∂α.
+func BenchmarkHighway(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	w := Leaf(makeInput(r, input{shape: []int{5}}), true)
+	s := Leaf(makeInput(r, input{shape: []int{256, 300}}), true)
+	ch := Leaf(makeInput(r, input{shape: []int{256, 600}}), true)
+	seed := makeInput(r, input{shape: []int{256, 300}}).Data
+	tp := NewTape(purego.Backend{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tp.Reset()
+		tp.BackwardFrom(tp.Highway(w, 1, allActs, s, ch), seed)
+	}
+}
