@@ -2,7 +2,6 @@ package autograd
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/rdarts/rdarts/internal/parallel"
 )
@@ -84,8 +83,9 @@ func (t *Tape) unary(x *Var, f func(float32) float32, g func(y float32) float32)
 	return y
 }
 
-func tanh32(x float32) float32    { return float32(math.Tanh(float64(x))) }
-func sigmoid32(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
+// The cell's transcendental functions, in float32 (expf.go).
+func tanh32(x float32) float32    { return tanhf(x) }
+func sigmoid32(x float32) float32 { return sigmoidf(x) }
 
 // Tanh is the hyperbolic tangent, element-wise.
 func (t *Tape) Tanh(x *Var) *Var {
@@ -196,26 +196,6 @@ const (
 	ActIdentity
 )
 
-// apply returns f(u) and f'(u).
-func (a Act) apply(u float32) (float32, float32) {
-	switch a {
-	case ActTanh:
-		y := tanh32(u)
-		return y, 1 - y*y
-	case ActReLU:
-		if u > 0 {
-			return u, 1
-		}
-		return 0, 0 // the gradient at 0 is 0, as ReLU's
-	case ActSigmoid:
-		y := sigmoid32(u)
-		return y, y * (1 - y)
-	case ActIdentity:
-		return u, 1
-	}
-	panic(fmt.Sprintf("autograd: unknown activation %d", a))
-}
-
 // String names the activation as the DARTS genotypes do.
 func (a Act) String() string {
 	switch a {
@@ -240,17 +220,30 @@ func (a Act) String() string {
 // weight 1 (a constant w); the one-shot model's edge passes softmax(α)'s
 // row and the non-none activations. It is one op for speed (four passes
 // over memory instead of about 6·len(acts)); TestHighwayComposed checks it
-// against the composition of Sigmoid, Sub, Mul and WeightedSum.
+// against the composition of Sigmoid, Sub, Mul and WeightedSum. With Kinks
+// set, the active set of its ReLU term is recorded or replayed as the ReLU
+// op's is.
 func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 	if len(s.Shape()) != 2 || len(ch.Shape()) != 2 || ch.Shape()[0] != s.Shape()[0] || ch.Shape()[1] != 2*s.Shape()[1] ||
 		len(acts) == 0 || off < 0 || off+len(acts) > w.Value.Len() {
 		panic(fmt.Sprintf("autograd: Highway: state %v, gates %v, %d acts at offset %d of %d weights", s.Shape(), ch.Shape(), len(acts), off, w.Value.Len()))
 	}
+	// wa[a] is activation a's weight (0 if absent), pos[a] its index in acts.
+	var wa [4]float32
+	pos := [4]int{-1, -1, -1, -1}
+	for k, a := range acts {
+		if a > ActIdentity || pos[a] >= 0 {
+			panic(fmt.Sprintf("autograd: Highway: activations %v (unknown or repeated)", acts))
+		}
+		pos[a], wa[a] = k, w.Value.Data[off+k]
+	}
+	hasT, hasR, hasS, hasI := pos[ActTanh] >= 0, pos[ActReLU] >= 0, pos[ActSigmoid] >= 0, pos[ActIdentity] >= 0
 	b, d := s.Shape()[0], s.Shape()[1]
-	ws := w.Value.Data[off : off+len(acts)]
 	var wsum float32
-	for _, v := range ws {
-		wsum += v
+	for _, k := range pos {
+		if k >= 0 {
+			wsum += w.Value.Data[off+k]
+		}
 	}
 	y := t.out(t.arena.Get(b, d), w, s, ch)
 	ss, cs, ys := s.Value.Data, ch.Value.Data, y.Value.Data
@@ -261,14 +254,55 @@ func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 			}
 		})
 	}
+	// reluOn reports whether ReLU is active at element i; with Kinks set,
+	// its active set is recorded or replayed like the ReLU op's.
+	reluOn := func(_ int, u float32) bool { return u > 0 }
+	if t.Kinks != nil && hasR {
+		us := make([]float32, b*d)
+		for r := 0; r < b; r++ {
+			copy(us[r*d:(r+1)*d], cs[r*2*d+d:(r+1)*2*d])
+		}
+		mask := t.Kinks.reluMask(us)
+		reluOn = func(i int, _ float32) bool { return mask[i/64]>>(i%64)&1 == 1 }
+	}
+	// eval returns f_k(u) for each activation (0 where absent), Σ w_k f_k
+	// and Σ w_k f_k'.
+	eval := func(i int, u float32) (fs [4]float32, f, fp float32) {
+		var th, sg float32
+		switch {
+		case hasT && hasS:
+			sg, th = sigmoidTanhf(u) // one exponential for both
+		case hasT:
+			th = tanh32(u)
+		case hasS:
+			sg = sigmoid32(u)
+		}
+		if hasT {
+			fs[ActTanh] = th
+			f += wa[ActTanh] * th
+			fp += wa[ActTanh] * (1 - th*th)
+		}
+		if hasR && reluOn(i, u) {
+			fs[ActReLU] = u
+			f += wa[ActReLU] * u
+			fp += wa[ActReLU]
+		}
+		if hasS {
+			fs[ActSigmoid] = sg
+			f += wa[ActSigmoid] * sg
+			fp += wa[ActSigmoid] * sg * (1 - sg)
+		}
+		if hasI {
+			fs[ActIdentity] = u
+			f += wa[ActIdentity] * u
+			fp += wa[ActIdentity]
+		}
+		return fs, f, fp
+	}
 	rows(func(r int) {
 		for j := 0; j < d; j++ {
 			c, u := sigmoid32(cs[r*2*d+j]), cs[r*2*d+d+j]
-			var f float32
-			for k, a := range acts {
-				fk, _ := a.apply(u)
-				f += ws[k] * fk
-			}
+			_, f, _ := eval(r*d+j, u)
 			sv := ss[r*d+j]
 			ys[r*d+j] = wsum*sv + c*(f-wsum*sv)
 		}
@@ -282,31 +316,24 @@ func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 		if ch.Requires {
 			dch = t.grad(ch)
 		}
-		// Per-row partial sums of dy ⊙ (f_k(u) − s)·c and of dy ⊙ s, for ∂w_k.
-		var dwRow [][]float64
+		// Per-row partial sums for ∂w_a = Σ dy ⊙ ((1−c)·s + c·f_a(u)):
+		// [a] holds Σ dy·c·f_a, [4] Σ dy·(1−c)·s.
+		var dwRow [][5]float64
 		if w.Requires {
-			dwRow = make([][]float64, b)
+			dwRow = make([][5]float64, b)
 		}
 		rows(func(r int) {
-			var acc []float64
-			if dwRow != nil {
-				acc = make([]float64, len(acts)+1) // [k]: Σ dy·c·f_k; [K]: Σ dy·(1−c)·s
-				dwRow[r] = acc
-			}
+			var acc [5]float64
 			for j := 0; j < d; j++ {
 				g := dy[r*d+j]
 				c, u, sv := sigmoid32(cs[r*2*d+j]), cs[r*2*d+d+j], ss[r*d+j]
-				var f, fp float32
-				for k, a := range acts {
-					fk, dk := a.apply(u)
-					f += ws[k] * fk
-					fp += ws[k] * dk
-					if acc != nil {
-						acc[k] += float64(g * c * fk)
+				fs, f, fp := eval(r*d+j, u)
+				if dwRow != nil {
+					gc := float64(g * c)
+					for a := range fs {
+						acc[a] += gc * float64(fs[a])
 					}
-				}
-				if acc != nil {
-					acc[len(acts)] += float64(g * (1 - c) * sv)
+					acc[4] += float64(g * (1 - c) * sv)
 				}
 				if ds != nil {
 					ds[r*d+j] += g * wsum * (1 - c)
@@ -316,13 +343,19 @@ func (t *Tape) Highway(w *Var, off int, acts []Act, s, ch *Var) *Var {
 					dch[r*2*d+d+j] += g * c * fp
 				}
 			}
+			if dwRow != nil {
+				dwRow[r] = acc
+			}
 		})
 		if dwRow != nil {
 			dw := t.grad(w)
-			for k := range acts {
+			for a, k := range pos {
+				if k < 0 {
+					continue
+				}
 				var sum float64
 				for r := 0; r < b; r++ {
-					sum += dwRow[r][k] + dwRow[r][len(acts)]
+					sum += dwRow[r][a] + dwRow[r][4]
 				}
 				dw[off+k] += float32(sum)
 			}

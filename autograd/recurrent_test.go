@@ -116,3 +116,38 @@ func TestEmbeddingValues(t *testing.T) {
 	// Row 1 was not looked up: its gradient stays 0.
 	close32(t, "embedding grad", w.Grad.Data, []float32{2, 2, 0, 0, 1, 1}, 0)
 }
+
+// TestHighwayKinks: a replayed Highway keeps the recorded ReLU active set
+// at an input where u changed sign.
+func TestHighwayKinks(t *testing.T) {
+	tp := NewTape(purego.Backend{})
+	tp.Kinks = &Kinks{}
+	w := tp.Const(tensor.From([]float32{1}, 1))
+	s := tp.Const(tensor.From([]float32{0, 0}, 1, 2))
+	// c = σ(large) ≈ 1 so y ≈ relu(u).
+	at := func(u0, u1 float32) []float32 {
+		tp.Reset()
+		ch := tp.Const(tensor.From([]float32{30, 30, u0, u1}, 1, 4))
+		return tp.Highway(w, 0, []Act{ActReLU}, s, ch).Value.Data
+	}
+	tp.Kinks.Record()
+	close32(t, "recorded", at(0.5, -0.5), []float32{0.5, 0}, 1e-6)
+	tp.Kinks.Replay()
+	close32(t, "replayed", at(-0.25, 0.25), []float32{-0.25, 0}, 1e-6)
+}
+
+// BenchmarkHighway times one mixed edge of the search cell (batch 256,
+// 300 units, four activations), forward and backward with ∂α.
+func BenchmarkHighway(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	w := Leaf(makeInput(r, input{shape: []int{5}}), true)
+	s := Leaf(makeInput(r, input{shape: []int{256, 300}}), true)
+	ch := Leaf(makeInput(r, input{shape: []int{256, 600}}), true)
+	seed := makeInput(r, input{shape: []int{256, 300}}).Data
+	tp := NewTape(purego.Backend{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tp.Reset()
+		tp.BackwardFrom(tp.Highway(w, 1, allActs, s, ch), seed)
+	}
+}
