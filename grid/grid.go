@@ -19,6 +19,13 @@
 //	logs/<stage>/<id>.failed  present while the last attempt failed (the error)
 //	slurm/              the sbatch scripts, their index → id lists, jobs.jsonl, Slurm's own logs
 //
+// A search whose settings equal an earlier one's but for the R-DARTS label
+// (R-DARTS(L2)'s default-decay member is the DARTS run of its seed) is not
+// searched twice: it copies the earlier run once that has finished. A
+// DARTS-ES search listed after DARTS with the same settings (hessian_every
+// set in search:) is simulated on the DARTS run: the DARTS run up to where
+// the rule first fires, as the paper evaluates DARTS-ES.
+//
 // A task is finished when its run folder holds result.json; it is resumed
 // (--resume) when the folder holds checkpoint.gob. Nothing here modifies the
 // parsed File or the search.Config values handed in.
@@ -31,6 +38,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -424,6 +432,13 @@ type Task struct {
 	// Scores are the select tasks that score From's members, in the same
 	// order (retrain stage of R-DARTS with selection by retraining).
 	Scores []*Task
+	// Twin is an earlier search whose settings equal this one's but for
+	// the R-DARTS label (R-DARTS(L2)'s default-decay member is the DARTS
+	// run), or, for DARTS-ES, the DARTS search of its settings: once the
+	// twin has finished, this task copies its run (DARTS-ES: cut where the
+	// rule fires, see search.SimulateES) instead of searching again (see
+	// Attempt).
+	Twin *Task
 	// Budget is a select task's retraining budget.
 	Budget robust.Budget
 	// Data is the dataset folder.
@@ -461,6 +476,8 @@ func (p *Plan) All() []*Task {
 // Needs are the tasks that must finish before t can start.
 func (t *Task) Needs() []*Task {
 	switch {
+	case t.Stage == StageSearch && t.Twin != nil:
+		return []*Task{t.Twin}
 	case t.Stage == StageSearch:
 		return nil
 	case len(t.Scores) > 0:
@@ -493,13 +510,13 @@ func (f *File) members(method string) []member {
 	case "r-darts-l2":
 		var ms []member
 		for _, wd := range f.L2Grid {
-			ms = append(ms, member{"wd" + num(wd), func(c *search.Config) { c.Method, c.WeightDecay = "darts", wd }})
+			ms = append(ms, member{"wd" + num(wd), func(c *search.Config) { *c = robust.MemberConfig(*c, "l2", wd) }})
 		}
 		return ms
 	case "r-darts-dp":
 		var ms []member
 		for _, dp := range f.DPGrid {
-			ms = append(ms, member{"dp" + num(dp), func(c *search.Config) { c.Method, c.DropPath, c.Cutout = "darts", dp, true }})
+			ms = append(ms, member{"dp" + num(dp), func(c *search.Config) { *c = robust.MemberConfig(*c, "dp", dp) }})
 		}
 		return ms
 	}
@@ -509,6 +526,24 @@ func (f *File) members(method string) []member {
 			c.HessianEvery = DefaultHessianEvery
 		}
 	}}}
+}
+
+// twinOf returns the first of tasks whose search settings equal c's but
+// for the R-DARTS label, or nil; for a DARTS-ES search, the DARTS search
+// of its settings (DARTS-ES is then simulated on it).
+func twinOf(tasks []*Task, c search.Config) *Task {
+	c.Member = nil
+	if c.Method == "darts-es" {
+		c.Method = "darts"
+	}
+	for _, t := range tasks {
+		o := t.Search
+		o.Member = nil
+		if t.Twin == nil && reflect.DeepEqual(o, c) {
+			return t
+		}
+	}
+	return nil
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -557,6 +592,7 @@ func (f *File) Plan() (*Plan, error) {
 						if err := c.Validate(); err != nil {
 							return nil, fmt.Errorf("task %s: %v", t.ID, err)
 						}
+						t.Twin = twinOf(p.Search, c)
 						p.Search = append(p.Search, t)
 						group[si] = append(group[si], t)
 						if IsRDARTS(m) && f.Select == robust.RuleRetrain {

@@ -344,14 +344,15 @@ func WriteJSON(w io.Writer, runs []*Run, warnings []string) error {
 // rows' runs (Run.Build), each with the rows it made.
 func WriteText(w io.Writer, rows []Row, corr []Correlation) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "space\tdataset\tmethod\tsetting\truns\tone-shot valid err %\ttest err % (n)\tfinal λ\tpaper test err %\tpaper mean ± std")
+	fmt.Fprintln(tw, "space\tdataset\tmethod\tsetting\truns\tone-shot valid err %\ttest err % (n)\tfinal λ\tλ at ES stop\tparam-free normal\tpaper test err %\tpaper mean ± std")
 	for _, r := range rows {
 		test := "—"
 		if r.Tested > 0 {
 			test = fmt.Sprintf("%s (%d)", pm(r.TestErr, r.TestErrStd), r.Tested)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Space, r.Dataset, r.Method, dash(r.Setting), r.Runs,
-			pm(r.ValidErr, r.ValidErrStd), test, dash(r.EV.format(4)), dash(r.PaperBest.format(2)), pm(r.PaperMean, r.PaperStd))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Space, r.Dataset, r.Method, dash(r.Setting), r.Runs,
+			pm(r.ValidErr, r.ValidErrStd), test, dash(r.EV.format(4)), dash(r.StopEV.format(4)), dash(r.ParamFree.format(2)),
+			dash(r.PaperBest.format(2)), pm(r.PaperMean, r.PaperStd))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -55,6 +55,8 @@ type Bilevel struct {
 	bn    [][]float32 // BN running statistics, kept across the unrolled forward
 	pcg   *rand.PCG
 	ctx   nn.Ctx
+	// lanczos is the warm start of the next eigenvalue analysis.
+	lanczos LanczosState
 }
 
 // NewBilevel wires a network to its optimisers. wd is the weight decay of w.

@@ -75,7 +75,7 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 		return nil, err
 	}
 	if cfg.BatchSize > trainSet.Len() {
-		return nil, fmt.Errorf("batch-size: %d is more than the %d images of the training half", cfg.BatchSize, trainSet.Len())
+		return nil, fmt.Errorf("--batch-size: %d is more than the %d images of the training half", cfg.BatchSize, trainSet.Len())
 	}
 	if err := runfolder.CheckMemory(SearchBytes(sp, cfg, ds.C, ds.H, ds.W), fmt.Sprintf("the one-shot network (--layers %d, --init-channels %d, --batch-size %d)", cfg.Layers, cfg.Channels, cfg.BatchSize)); err != nil {
 		return nil, err

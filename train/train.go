@@ -153,7 +153,7 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 		return nil, err
 	}
 	if cfg.TrainSize > ds.Train.N {
-		return nil, fmt.Errorf("train-size: %d is more than the %d training images of %s", cfg.TrainSize, ds.Train.N, cfg.Dataset)
+		return nil, fmt.Errorf("--train-size: %d is more than the %d training images of %s", cfg.TrainSize, ds.Train.N, cfg.Dataset)
 	}
 	if end := cfg.ValidFrom + cfg.ValidSize; cfg.ValidSize > 0 && end > ds.Train.N {
 		return nil, fmt.Errorf("valid-size: the held-out images end at %d, past the %d training images of %s", end, ds.Train.N, cfg.Dataset)

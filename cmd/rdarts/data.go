@@ -31,6 +31,6 @@ func newCmdData(g *globals) *cobra.Command {
 	}
 	inspect.Flags().StringVar(&name, "dataset", "fashion-mnist", "fashion-mnist, mnist, cifar10, cifar100 or svhn")
 	inspect.Flags().StringVar(&dir, "data", "", "folder holding the dataset files")
-	cmd.AddCommand(inspect)
+	cmd.AddCommand(inspect, newCmdPTBFromText(g))
 	return cmd
 }
