@@ -682,3 +682,33 @@ train: {init-channels: 12, --batch-size: 48}
 		}
 	}
 }
+
+// TestCopyTwinProvenance: a twin's copy carries the twin's provenance
+// records (the builds that computed it); a twin without them is copied
+// all the same.
+func TestCopyTwinProvenance(t *testing.T) {
+	for _, withProv := range []bool{true, false} {
+		base := t.TempDir()
+		twin := &Task{ID: "twin", Dir: filepath.Join(base, "twin"), Search: search.Defaults()}
+		os.MkdirAll(twin.Dir, 0o755)
+		files := map[string]string{runfolder.MetricsFile: "{}\n", runfolder.GenotypeFile: "g\n", runfolder.ResultFile: "{}\n"}
+		if withProv {
+			files[runfolder.ProvenanceFile] = "{\"backend\":\"fast\"}\n"
+		}
+		for name, text := range files {
+			os.WriteFile(filepath.Join(twin.Dir, name), []byte(text), 0o644)
+		}
+		task := &Task{ID: "copy", Dir: filepath.Join(base, "copy"), Search: search.Defaults(), Twin: twin}
+		if err := task.copyTwin(false); err != nil {
+			t.Fatal(err)
+		}
+		for name, text := range files {
+			if b, err := os.ReadFile(filepath.Join(task.Dir, name)); err != nil || string(b) != text {
+				t.Errorf("%s: %q %v", name, b, err)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(task.Dir, runfolder.ProvenanceFile)); withProv != (err == nil) {
+			t.Errorf("provenance copied: %v, twin had it: %v", err == nil, withProv)
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 // copyTwin makes t's run folder a copy of its finished twin's run with
 // t's own settings (the same run; only the R-DARTS label differs), so a
 // grid never searches the same settings twice; a DARTS-ES task is
-// simulated on its DARTS twin. result.json is copied
+// simulated on its DARTS twin. The twin's provenance.jsonl comes along:
+// the copy was computed by the twin's builds. result.json is copied
 // last: the copy is finished only when every file is there. force
 // replaces what t's folder holds.
 func (t *Task) copyTwin(force bool) error {
@@ -29,10 +30,10 @@ func (t *Task) copyTwin(force bool) error {
 		return err
 	}
 	defer f.Release()
-	for _, name := range []string{runfolder.MetricsFile, runfolder.EigenFile, runfolder.GenotypeFile, runfolder.ResultFile} {
+	for _, name := range []string{runfolder.MetricsFile, runfolder.EigenFile, runfolder.ProvenanceFile, runfolder.GenotypeFile, runfolder.ResultFile} {
 		b, err := os.ReadFile(filepath.Join(t.Twin.Dir, name))
-		if errors.Is(err, fs.ErrNotExist) && name == runfolder.EigenFile {
-			continue // a run without eigenvalues
+		if errors.Is(err, fs.ErrNotExist) && (name == runfolder.EigenFile || name == runfolder.ProvenanceFile) {
+			continue // a run without eigenvalues, or of an rdarts without provenance
 		}
 		if err != nil {
 			return fmt.Errorf("task %s: copying its twin %s: %w", t.ID, t.Twin.ID, err)

@@ -1,7 +1,9 @@
 package search
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/rdarts/rdarts/internal/runfolder"
@@ -74,6 +76,14 @@ func SimulateES(from, dir string, cfg Config, force bool) error {
 		return err
 	}
 	if err := runfolder.WriteJSONL(f, runfolder.EigenFile, eigen); err != nil {
+		return err
+	}
+	// The simulated run was computed by the builds that ran from.
+	if b, err := os.ReadFile(filepath.Join(from, runfolder.ProvenanceFile)); err == nil {
+		if err := f.Write(runfolder.ProvenanceFile, b); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	if err := f.Write(runfolder.GenotypeFile, []byte(res.Genotype+"\n")); err != nil {

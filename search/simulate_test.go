@@ -47,6 +47,11 @@ func TestSimulateES(t *testing.T) {
 					t.Errorf("%s differs (%v):\n%s\n%s", name, err, a, b)
 				}
 			}
+			// The simulated run carries the provenance of the run it was made from.
+			pa, _ := os.ReadFile(filepath.Join(darts, runfolder.ProvenanceFile))
+			if pb, err := os.ReadFile(filepath.Join(sim, runfolder.ProvenanceFile)); err != nil || len(pa) == 0 || string(pa) != string(pb) {
+				t.Errorf("provenance: %v\n%s\n%s", err, pa, pb)
+			}
 			ra, _ := ReadResult(real)
 			rb, err := ReadResult(sim)
 			if err != nil || !reflect.DeepEqual(ra, rb) {
