@@ -65,7 +65,7 @@ Grid file example:
   methods: [darts, darts-es, darts-ada, r-darts-l2, r-darts-dp]
   seeds: [1, 2, 3]
   data: {cifar10: /data/cifar10, svhn: /data/svhn}
-  search:                         # any rdarts search config field (search.Config)
+  search:                         # any rdarts search setting, by its key (docs/settings.md)
     epochs: 50
     hessian_every: 2
   overrides:                      # applied in order to the matching tasks
@@ -73,7 +73,10 @@ Grid file example:
   select: {rule: retrain, epochs: 10, layers: 5, init_channels: 16}   # R-DARTS selection
   retrain: true
   retrain_members: selected       # or all: retrain every R-DARTS member
-  train: {epochs: 600, layers: 20, init-channels: 36}   # flags of rdarts train`,
+  train: {epochs: 600, layers: 20, init_channels: 36}   # settings of rdarts train
+
+Settings are written by their keys (init_channels); their flag names (init-channels) are
+accepted too. An unknown key is one error naming the file, the line and the key.`,
 	}
 	cmd.AddCommand(newCmdGridPlan(g), newCmdGridRun(g, o), newCmdGridTask(g, o), newCmdGridStatus(g, o), newCmdGridCollect(g))
 	return cmd
