@@ -189,7 +189,7 @@ func TestStrictErrors(t *testing.T) {
 		{"train key twice", nil, "retrain: true\ntrain:\n  init_channels: 3\n  init-channels: 4\n", "line 10: train.init_channels: already set on line 9"},
 		{"train not a value", nil, "retrain: true\ntrain: {epochs: [3]}\n", "line 8: train.epochs: must be a single value"},
 		{"select key", nil, "select: {epoch: 3}\n", "line 7: select.epoch: not a select setting"},
-		{"bad search value", nil, "search: {epochs: many}\n", "search: line"},
+		{"bad search value", nil, "search: {epochs: many}\n", `line 7: search.epochs: "many" is not a valid int`},
 		{"grid-owned field", nil, "search: {seed: 3}\n", "search.seed: set by the grid's seeds list"},
 		{"bad method", map[string]string{"methods": "methods: [darts, pc-darts]"}, "", `methods: "pc-darts" is not one of`},
 		{"no data", map[string]string{"data": "data: {}"}, "", "data: no folder for dataset cifar10"},

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -278,9 +279,52 @@ func DecodeNode(n *yaml.Node, dst any, what string) error {
 		return err
 	}
 	if err := n.Decode(dst); err != nil {
-		return errors.New(First(err))
+		return withKey(n, First(err))
 	}
 	return nil
+}
+
+// unmarshalMsg is how yaml.v3 words a value of the wrong type.
+var unmarshalMsg = regexp.MustCompile("^cannot unmarshal !!\\w+ `(.*)` into (.+)$")
+
+// withKey names the key of a decoding problem that yaml words as
+// "line N: …" without it: the setting on line N of n.
+func withKey(n *yaml.Node, msg string) error {
+	var line int
+	var rest string
+	if _, err := fmt.Sscanf(msg, "line %d:", &line); err != nil {
+		return errors.New(msg)
+	}
+	_, rest, _ = strings.Cut(msg, ": ")
+	key := keyAt(content(n), line, "")
+	if key == "" {
+		return errors.New(msg)
+	}
+	if m := unmarshalMsg.FindStringSubmatch(rest); m != nil {
+		rest = fmt.Sprintf("%q is not a valid %s", m[1], m[2])
+	}
+	return &Error{Line: line, Key: key, Msg: rest}
+}
+
+// keyAt is the key path of the setting whose key or scalar value is on
+// line, or "".
+func keyAt(m *yaml.Node, line int, prefix string) string {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if v.Kind == yaml.MappingNode {
+			if key := keyAt(v, line, prefix+k.Value+"."); key != "" {
+				return key
+			}
+			continue
+		}
+		if k.Line == line || v.Line == line {
+			return prefix + k.Value
+		}
+	}
+	return ""
 }
 
 // Decode is DecodeNode on the text of a YAML or JSON file.
