@@ -279,9 +279,30 @@ func DecodeNode(n *yaml.Node, dst any, what string) error {
 		return err
 	}
 	if err := n.Decode(dst); err != nil {
-		return withKey(n, First(err))
+		msg := First(err)
+		if !strings.HasPrefix(msg, "line ") {
+			return culprit(content(n), dst, msg)
+		}
+		return withKey(n, msg)
 	}
 	return nil
+}
+
+// culprit finds the setting behind a decoding error that names no line
+// (a value's own UnmarshalText refusing it) by decoding the settings one
+// at a time onto a scratch value of dst's type.
+func culprit(m *yaml.Node, dst any, msg string) error {
+	t := reflect.TypeOf(dst)
+	if m == nil || m.Kind != yaml.MappingNode || t.Kind() != reflect.Pointer {
+		return errors.New(msg)
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		one := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: m.Content[i : i+2]}
+		if err := one.Decode(reflect.New(t.Elem()).Interface()); err != nil {
+			return &Error{Line: m.Content[i].Line, Key: m.Content[i].Value, Msg: First(err)}
+		}
+	}
+	return errors.New(msg)
 }
 
 // unmarshalMsg is how yaml.v3 words a value of the wrong type.

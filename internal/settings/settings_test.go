@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -22,6 +23,35 @@ type cfg struct {
 
 type member struct {
 	Value float64 `yaml:"value"`
+}
+
+// kind is a setting that checks its own values, as nn.Init does.
+type kind string
+
+func (k *kind) UnmarshalText(b []byte) error {
+	if string(b) != "a" && string(b) != "b" {
+		return fmt.Errorf("unknown kind %q (want a or b)", b)
+	}
+	*k = kind(b)
+	return nil
+}
+
+type withKind struct {
+	Epochs int  `yaml:"epochs"`
+	Kind   kind `yaml:"kind"`
+}
+
+// TestDecodeTextError: a value refused by its own UnmarshalText, which
+// yaml reports without a line, is named with its line and key.
+func TestDecodeTextError(t *testing.T) {
+	var c withKind
+	err := Decode([]byte("epochs: 3\nkind: c\n"), &c, "x")
+	if err == nil || !strings.Contains(err.Error(), `line 2: kind: unknown kind "c"`) {
+		t.Errorf("error %v", err)
+	}
+	if err := Decode([]byte("epochs: 3\nkind: b\n"), &c, "x"); err != nil || c.Kind != "b" {
+		t.Errorf("%+v %v", c, err)
+	}
 }
 
 func TestKeys(t *testing.T) {
