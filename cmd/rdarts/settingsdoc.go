@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -104,7 +105,7 @@ dataset (Fashion-MNIST, which every installation has), the space (S2) and the ei
 		var err error
 		fs.VisitAll(func(f *pflag.Flag) {
 			key := settings.Key(f.Name, part.keys)
-			if !containsKey(part.keys, key) {
+			if !slices.Contains(part.keys, key) {
 				err = fmt.Errorf("settings table: --%s of %s has no config key", f.Name, part.title)
 			}
 			def := f.DefValue
@@ -177,15 +178,6 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
-}
-
-func containsKey(keys []string, k string) bool {
-	for _, x := range keys {
-		if x == k {
-			return true
-		}
-	}
-	return false
 }
 
 // cell escapes text for a Markdown table cell.

@@ -29,6 +29,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error implements error: "line N: key: what is wrong".
 func (e *Error) Error() string { return fmt.Sprintf("line %d: %s: %s", e.Line, e.Key, e.Msg) }
 
 // In names the section a config error belongs to: the key of an *Error
