@@ -22,7 +22,9 @@ ldflags=()
 if rev=$(git rev-parse HEAD 2>/dev/null); then
   dirty=false
   [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || dirty=true
-  ldflags=(-ldflags "-X github.com/rdarts/rdarts/internal/provenance.linkRevision=$rev -X github.com/rdarts/rdarts/internal/provenance.linkModified=$dirty")
+  when=$(TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null || true)
+  p=github.com/rdarts/rdarts/internal/provenance
+  ldflags=(-ldflags "-X $p.linkRevision=$rev -X $p.linkModified=$dirty -X $p.linkTime=$when")
 fi
 go build -buildvcs=auto "${ldflags[@]}" -o bin/rdarts ./cmd/rdarts
 echo "built bin/rdarts"

@@ -70,20 +70,20 @@ func Collect(backend string) Record {
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		fromBuildInfo(&r, bi)
 	}
-	fromLinker(&r, linkRevision, linkModified)
+	fromLinker(&r, linkRevision, linkModified, linkTime)
 	return r
 }
 
-// linkRevision and linkModified are set by scripts/setup.sh with -ldflags
-// -X (the commit and "true" or "false"), for builds go build cannot stamp
-// itself, such as inside a git worktree.
-var linkRevision, linkModified string
+// linkRevision, linkModified and linkTime are set by scripts/setup.sh with
+// -ldflags -X (the commit, "true" or "false", the commit's UTC time), for
+// builds go build cannot stamp itself, such as inside a git worktree.
+var linkRevision, linkModified, linkTime string
 
 // fromLinker fills the commit from the linker-set values when the build
 // information has none.
-func fromLinker(r *Record, rev, modified string) {
+func fromLinker(r *Record, rev, modified, when string) {
 	if r.Revision == "" && rev != "" {
-		r.Revision, r.Modified = rev, modified == "true"
+		r.Revision, r.Modified, r.CommitTime = rev, modified == "true", when
 	}
 }
 

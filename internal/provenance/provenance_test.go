@@ -46,12 +46,12 @@ func TestFromBuildInfo(t *testing.T) {
 
 func TestFromLinker(t *testing.T) {
 	r := Record{}
-	fromLinker(&r, "abc", "true")
-	if r.Revision != "abc" || !r.Modified {
+	fromLinker(&r, "abc", "true", "2026-01-02T03:04:05Z")
+	if r.Revision != "abc" || !r.Modified || r.CommitTime != "2026-01-02T03:04:05Z" {
 		t.Errorf("linker values not used: %+v", r)
 	}
 	r = Record{Revision: "stamped"}
-	fromLinker(&r, "abc", "true")
+	fromLinker(&r, "abc", "true", "t")
 	if r.Revision != "stamped" || r.Modified {
 		t.Errorf("linker values override the VCS stamp: %+v", r)
 	}
