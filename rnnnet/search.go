@@ -85,6 +85,7 @@ type Search struct {
 	sgd                  *optim.SGD
 	adam                 *optim.Adam
 	hidden, hiddenValid  []float32
+	plan                 EpochPlan
 	tape                 *autograd.Tape
 }
 
@@ -145,72 +146,120 @@ type EpochStats struct {
 	ValidLoss float64 // mean NLL of the α windows
 }
 
-// Epoch runs one pass over the training stream, starting both hidden states
-// at zero (as the reference's train()). It fails if a loss becomes NaN or
-// Inf; the search is then in a state between steps, not to be continued.
-func (s *Search) Epoch() (EpochStats, error) {
-	set, m := s.Settings, s.Model
+// StepStats report one search step.
+type StepStats struct {
+	TrainLoss, ValidLoss float64 // the step's training and α-window NLL
+	N, VN                int     // their window lengths
+}
+
+// EpochPlan is the schedule of the epoch in progress and its running sums
+// (part of SearchState, for a resume in the middle of an epoch).
+type EpochPlan struct {
+	Offsets, Lengths   []int // per step: the training window's start and drawn length
+	Next               int   // the next step to run
+	TrainSum, ValidSum float64
+	TrainTok, ValidTok int
+}
+
+// BeginEpoch starts an epoch: both hidden states at zero (as the
+// reference's train()) and the window lengths drawn for the whole pass over
+// the training stream. It returns the number of steps.
+func (s *Search) BeginEpoch() int {
+	set := s.Settings
 	s.hidden, s.hiddenValid = nil, nil
-	var st EpochStats
-	var trainSum, validSum float64
-	var trainTok, validTok int
+	s.plan = EpochPlan{}
 	for i := 0; i < s.train.Steps-2; {
 		seqLen := set.BPTT
 		if s.rng.Float64() >= 0.95 {
 			seqLen = set.BPTT / 2
 		}
-		lr := set.LR * float64(seqLen) / float64(set.BPTT)
-		// α step on a validation window.
-		vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
-		x, y, n := s.train.Window(i, seqLen)
-		var vl float64
-		var err error
-		if set.Order == 2 {
-			vl, err = s.unrolledAlphaGrad(x, y, n, vx, vy, vn, lr)
-		} else {
-			vl, err = s.alphaGrad(vx, vy, vn)
-		}
-		if err != nil {
-			return st, fmt.Errorf("%w at step %d", err, st.Steps)
-		}
-		s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
-		validSum += vl * float64(vn)
-		validTok += vn
-		// w step on the training window.
-		s.requires(false)
-		for _, w := range m.Weights() {
-			w.ZeroGrad()
-		}
-		s.tape.Reset()
-		out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
-		tl := float64(out.Loss.Value.Data[0])
-		if math.IsNaN(tl) || math.IsInf(tl, 0) {
-			return st, fmt.Errorf("rnnnet: training loss %v at step %d", tl, st.Steps)
-		}
-		loss := out.Loss
-		if set.TAR > 0 && out.TAR != nil {
-			loss = s.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
-		}
-		s.tape.Backward(loss)
-		s.hidden = out.Hidden
-		ps := params(m.Weights())
-		optim.ClipGradNorm(ps, set.Clip)
-		s.sgd.LR = lr
-		s.sgd.Step(ps)
-		s.sgd.LR = set.LR
-		trainSum += tl * float64(n)
-		trainTok += n
-		st.Steps++
-		i += n
+		s.plan.Offsets = append(s.plan.Offsets, i)
+		s.plan.Lengths = append(s.plan.Lengths, seqLen)
+		i += min(seqLen, s.train.Steps-1-i)
+	}
+	return len(s.plan.Offsets)
+}
+
+// Step runs the epoch's next step: an α step on the validation window at
+// the same offset (modulo its length), then a w step on the training
+// window, with the learning rate scaled by the drawn length over BPTT. It
+// fails if a loss becomes NaN or Inf; the search is then in a state between
+// steps, not to be continued.
+func (s *Search) Step() (StepStats, error) {
+	set, m, p := s.Settings, s.Model, &s.plan
+	if p.Next >= len(p.Offsets) {
+		panic("rnnnet: Search.Step past the end of the epoch (call BeginEpoch)")
+	}
+	i, seqLen := p.Offsets[p.Next], p.Lengths[p.Next]
+	lr := set.LR * float64(seqLen) / float64(set.BPTT)
+	vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
+	x, y, n := s.train.Window(i, seqLen)
+	var vl float64
+	var err error
+	if set.Order == 2 {
+		vl, err = s.unrolledAlphaGrad(x, y, n, vx, vy, vn, lr)
+	} else {
+		vl, err = s.alphaGrad(vx, vy, vn)
+	}
+	if err != nil {
+		return StepStats{}, fmt.Errorf("%w at step %d", err, p.Next)
+	}
+	s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
+	// w step on the training window.
+	s.requires(false)
+	for _, w := range m.Weights() {
+		w.ZeroGrad()
 	}
 	s.tape.Reset()
+	out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+	tl := float64(out.Loss.Value.Data[0])
+	if math.IsNaN(tl) || math.IsInf(tl, 0) {
+		return StepStats{}, fmt.Errorf("rnnnet: training loss %v at step %d", tl, p.Next)
+	}
+	loss := out.Loss
+	if set.TAR > 0 && out.TAR != nil {
+		loss = s.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
+	}
+	s.tape.Backward(loss)
+	s.hidden = out.Hidden
+	ps := params(m.Weights())
+	optim.ClipGradNorm(ps, set.Clip)
+	s.sgd.LR = lr
+	s.sgd.Step(ps)
+	s.sgd.LR = set.LR
+	s.tape.Reset()
+	p.TrainSum += tl * float64(n)
+	p.TrainTok += n
+	p.ValidSum += vl * float64(vn)
+	p.ValidTok += vn
+	p.Next++
+	return StepStats{TrainLoss: tl, ValidLoss: vl, N: n, VN: vn}, nil
+}
+
+// EndEpoch closes an epoch whose steps have all run and returns its stats.
+func (s *Search) EndEpoch() EpochStats {
+	p := s.plan
+	if p.Next != len(p.Offsets) {
+		panic(fmt.Sprintf("rnnnet: Search.EndEpoch after %d of %d steps", p.Next, len(p.Offsets)))
+	}
 	s.requires(false)
 	s.epoch++
-	if trainTok > 0 {
-		st.TrainLoss = trainSum / float64(trainTok)
-		st.ValidLoss = validSum / float64(validTok)
+	st := EpochStats{Steps: p.Next}
+	if p.TrainTok > 0 {
+		st.TrainLoss = p.TrainSum / float64(p.TrainTok)
+		st.ValidLoss = p.ValidSum / float64(p.ValidTok)
 	}
-	return st, nil
+	return st
+}
+
+// Epoch runs a whole epoch: BeginEpoch, every Step, EndEpoch.
+func (s *Search) Epoch() (EpochStats, error) {
+	for n := s.BeginEpoch(); s.plan.Next < n; {
+		if _, err := s.Step(); err != nil {
+			return EpochStats{}, err
+		}
+	}
+	return s.EndEpoch(), nil
 }
 
 // alphaGrad leaves ∇_α L_val(w, α) of a validation window in α's gradient
