@@ -20,9 +20,9 @@ type SearchSettings struct {
 	BPTT      int     // window length [35]
 	LR        float64 // SGD learning rate on w [20]
 	Clip      float64 // gradient-norm clip on w [0.25]
-	WD        float64 // weight decay on w [5e-7]
+	WD        float64 // weight decay on w [5e-7]; negative: none
 	ArchLR    float64 // Adam learning rate on α [3e-3]
-	ArchWD    float64 // Adam weight decay on α [1e-3]
+	ArchWD    float64 // Adam weight decay on α [1e-3]; negative: none
 	TAR       float64 // temporal activation regularisation β on w's loss [1e-3]; negative turns it off
 	Order     int     // 1: first-order α gradient [1]; 2: the unrolled (second-order) one
 	// HVPAtW takes the second-order term's finite differences around w,
@@ -53,8 +53,10 @@ func (s SearchSettings) withDefaults() SearchSettings {
 	def(&s.ArchLR, 3e-3)
 	def(&s.ArchWD, 1e-3)
 	def(&s.TAR, 1e-3)
-	if s.TAR < 0 {
-		s.TAR = 0
+	for _, v := range []*float64{&s.TAR, &s.WD, &s.ArchWD} {
+		if *v < 0 {
+			*v = 0
+		}
 	}
 	if s.Order == 0 {
 		s.Order = 1
@@ -409,3 +411,7 @@ func Evaluate(m *Model, data *corpus.Batched, bptt int, k kernels.Backend) float
 
 // Perplexity is exp(loss), the language-modelling score.
 func Perplexity(loss float64) float64 { return math.Exp(loss) }
+
+// Steps is the number of steps of the epoch in progress (BeginEpoch's
+// answer), and Next the next step to run.
+func (s *Search) Steps() (n, next int) { return len(s.plan.Offsets), s.plan.Next }
