@@ -82,7 +82,8 @@ RobustDARTS remedies (DARTS-ES, DARTS-ADA, R-DARTS(L2/DP)) — on a CPU, without
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(newCmdSearch(g), newCmdData(g), newCmdTrain(g), newCmdAnalyze(g), newCmdExhaustive(g),
-		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g))
+		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g),
+		newCmdRNNSearch(g))
 	return root
 }
 
