@@ -28,7 +28,7 @@ type TrainSettings struct {
 	BPTT        int     // mean window length [35]
 	LR          float64 // learning rate of SGD, then ASGD [20]
 	Clip        float64 // gradient-norm clip [0.25]
-	WD          float64 // weight decay [8e-7]
+	WD          float64 // weight decay [8e-7]; negative: none
 	TAR         float64 // temporal activation regularisation β [1e-3]; negative turns it off
 	NonMono     int     // switch to ASGD when validation is worse than the best before the last NonMono epochs [5]
 	MaxSeqDelta int     // windows are at most BPTT+MaxSeqDelta long [20]
@@ -55,8 +55,10 @@ func (s TrainSettings) withDefaults() TrainSettings {
 	defF(&s.Clip, 0.25)
 	defF(&s.WD, 8e-7)
 	defF(&s.TAR, 1e-3)
-	if s.TAR < 0 {
-		s.TAR = 0
+	for _, v := range []*float64{&s.TAR, &s.WD} {
+		if *v < 0 {
+			*v = 0
+		}
 	}
 	return s
 }

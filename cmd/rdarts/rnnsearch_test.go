@@ -37,3 +37,26 @@ func TestSearchRNN(t *testing.T) {
 		t.Errorf("order 3: %v", err)
 	}
 }
+
+func TestTrainRNN(t *testing.T) {
+	dir := t.TempDir()
+	var text strings.Builder
+	words := []string{"the cat sees food", "a dog likes the water", "birds eat small fish", "the big bird sees a dog"}
+	for i := 0; i < 700; i++ {
+		text.WriteString(words[(i*7)%4] + ". ")
+	}
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte(text.String()), 0o644)
+	data := filepath.Join(dir, "corpus")
+	if _, _, err := runCLI(t, "data", "ptb-from-text", "--in", in, "--out", data); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI(t, "train-rnn", "--genotype", "DARTS_V2", "--data", data, "--epochs", "2", "--hidden", "8",
+		"--batch-size", "8", "--bptt", "6", "--test-batch", "2", "--out", filepath.Join(dir, "t"), "--quiet")
+	if err != nil || !strings.Contains(stdout, "test ppl") {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+	if _, _, err := runCLI(t, "train-rnn", "--genotype", "nonsense", "--data", data); err == nil || !strings.Contains(err.Error(), "--genotype") {
+		t.Errorf("bad genotype: %v", err)
+	}
+}

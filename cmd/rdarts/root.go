@@ -83,7 +83,7 @@ RobustDARTS remedies (DARTS-ES, DARTS-ADA, R-DARTS(L2/DP)) — on a CPU, without
 	root.SetErr(g.stderr)
 	root.AddCommand(newCmdSearch(g), newCmdData(g), newCmdTrain(g), newCmdAnalyze(g), newCmdExhaustive(g),
 		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g),
-		newCmdRNNSearch(g))
+		newCmdRNNSearch(g), newCmdRNNTrain(g))
 	return root
 }
 
