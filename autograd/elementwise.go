@@ -172,7 +172,7 @@ func (t *Tape) Scale(x *Var, s float32) *Var {
 }
 
 // DropPath multiplies sample n of x by mask[n]: 0 for a dropped path, 1/keep
-// for a kept one (spec §1.5). The mask is drawn by the caller so that the
+// for a kept one (docs/method.md, ScheduledDropPath). The mask is drawn by the caller so that the
 // random stream stays in one place.
 func (t *Tape) DropPath(x *Var, mask []float32) *Var {
 	n, c, h, w := x.Value.Dims("autograd: DropPath")

@@ -163,7 +163,8 @@ func (d *Dataset) Range(lo, hi int) Subset {
 	return Subset{D: d, Index: idx}
 }
 
-// SearchSplit splits a training set as the search does (spec §2): the first
+// SearchSplit splits a training set as the search does (docs/method.md, Data and
+// batches): the first
 // trainSize images (0 = all) are kept, the first half of them, rounded down,
 // trains the weights and the rest ("valid") trains α.
 func SearchSplit(d *Dataset, trainSize int) (train, valid Subset, err error) {

@@ -22,8 +22,8 @@
 // # Normalisation
 //
 // NormFor gives the per-channel mean and std applied after scaling pixels to
-// [0,1]. CIFAR-10, CIFAR-100 and SVHN use the reference's constants (spec
-// §10). Fashion-MNIST uses mean 0.28604060 and std 0.35302424, computed here
+// [0,1]. CIFAR-10, CIFAR-100 and SVHN use the reference implementation's
+// constants (docs/method.md, Datasets). Fashion-MNIST uses mean 0.28604060 and std 0.35302424, computed here
 // over the 60 000 training images (population std, as numpy's default).
 // MNIST uses the customary 0.1307 / 0.3081 (its training-set statistics,
 // not recomputed here because the files are not installed).

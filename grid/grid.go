@@ -19,6 +19,13 @@
 //	logs/<stage>/<id>.failed  present while the last attempt failed (the error)
 //	slurm/              the sbatch scripts, their index → id lists, jobs.jsonl, Slurm's own logs
 //
+// A search whose settings equal an earlier one's but for the R-DARTS label
+// (R-DARTS(L2)'s default-decay member is the DARTS run of its seed) is not
+// searched twice: it copies the earlier run once that has finished. A
+// DARTS-ES search listed after DARTS with the same settings (hessian_every
+// set in search:) is simulated on the DARTS run: the DARTS run up to where
+// the rule first fires, as the paper evaluates DARTS-ES.
+//
 // A task is finished when its run folder holds result.json; it is resumed
 // (--resume) when the folder holds checkpoint.gob. Nothing here modifies the
 // parsed File or the search.Config values handed in.
@@ -31,12 +38,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/rdarts/rdarts/internal/settings"
 	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
 )
@@ -44,7 +53,7 @@ import (
 // Methods are the method names a grid file accepts.
 var Methods = []string{"darts", "darts-es", "darts-ada", "r-darts-l2", "r-darts-dp", "rs-ws"}
 
-// The R-DARTS regularisation grids of the paper (spec §6).
+// The R-DARTS regularisation grids of the paper (docs/method.md, R-DARTS).
 var (
 	DefaultL2Grid = []float64{3e-4, 9e-4, 2.7e-3, 8.1e-3}
 	DefaultDPGrid = []float64{0, 0.2, 0.4, 0.6}
@@ -91,8 +100,11 @@ type File struct {
 	// method and seed; R-DARTS retrains its member with the best one-shot
 	// validation accuracy) or "all" (every search is retrained).
 	RetrainMembers string
-	// Train are extra flags of `rdarts train` (name without dashes → value).
-	Train map[string]string
+	// Train are extra flags of `rdarts train` (name without dashes → value);
+	// the file may write them as keys (init_channels) or flag names
+	// (init-channels). TrainLine is the line of each in the file.
+	Train     map[string]string
+	TrainLine map[string]int
 	// Select is how R-DARTS chooses its member; with robust.RuleRetrain
 	// every member gets a select task scoring it after SelectBudget.
 	Select       robust.Rule
@@ -128,7 +140,7 @@ type raw struct {
 	DPGrid         []float64           `yaml:"dp_grid"`
 	Retrain        bool                `yaml:"retrain"`
 	RetrainMembers string              `yaml:"retrain_members"`
-	Train          map[string]string   `yaml:"train"`
+	Train          yaml.Node           `yaml:"train"`
 	Select         yaml.Node           `yaml:"select"`
 }
 
@@ -177,7 +189,7 @@ func Parse(text []byte, dir string) (*File, error) {
 	}
 	f := &File{Spaces: r.Spaces, Datasets: r.Datasets, Methods: r.Methods, Seeds: r.Seeds,
 		Retrain: r.Retrain, RetrainMembers: r.RetrainMembers, L2Grid: r.L2Grid, DPGrid: r.DPGrid,
-		Data: map[string]string{}, Train: map[string]string{}}
+		Data: map[string]string{}, Train: map[string]string{}, TrainLine: map[string]int{}}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
 			return filepath.Clean(p)
@@ -293,14 +305,11 @@ func Parse(text []byte, dir string) (*File, error) {
 	}
 	sel := rawSelect{Rule: string(robust.RuleRetrain), Budget: robust.DefaultBudget()}
 	if r.Select.Kind != 0 {
-		b, err := yaml.Marshal(&r.Select)
-		if err != nil {
-			return nil, bad("select", "%v", err)
+		if r.Select.Kind != yaml.MappingNode {
+			return nil, bad("select", "line %d: must be a mapping (rule, epochs, layers, …)", r.Select.Line)
 		}
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		dec.KnownFields(true)
-		if err := dec.Decode(&sel); err != nil {
-			return nil, bad("select", "%s", strings.TrimPrefix(err.Error(), "yaml: "))
+		if err := settings.DecodeNode(&r.Select, &sel, "not a select setting"); err != nil {
+			return nil, settings.In("select", err)
 		}
 	}
 	rule, err := robust.ParseRule(sel.Rule)
@@ -318,50 +327,64 @@ func Parse(text []byte, dir string) (*File, error) {
 	default:
 		return nil, bad("retrain_members", "%q is not one of selected, all", f.RetrainMembers)
 	}
-	if !f.Retrain && (len(r.Train) > 0 || r.RetrainMembers != "") {
+	if !f.Retrain && (r.Train.Kind != 0 || r.RetrainMembers != "") {
 		return nil, bad("train", "set but retrain is false: set retrain: true or remove it")
 	}
-	for k, v := range r.Train {
-		name := strings.ReplaceAll(strings.TrimLeft(k, "-"), "_", "-")
-		if slices.Contains(reservedTrainFlags, name) {
-			return nil, bad("train."+k, "the grid sets --%s itself", name)
-		}
-		f.Train[name] = v
+	if err := f.parseTrain(&r.Train); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// parseTrain reads the train: section, settings of `rdarts train` written
+// as keys or flag names, into f.Train (flag name → value) and f.TrainLine.
+func (f *File) parseTrain(n *yaml.Node) error {
+	if n.Kind == 0 {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("train: line %d: must be a mapping of rdarts train settings", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := settings.Normalize(k.Value)
+		name := settings.Flag(key)
+		switch {
+		case slices.Contains(reservedTrainFlags, name):
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("the grid sets --%s itself", name)}
+		case v.Kind != yaml.ScalarNode:
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: "must be a single value"}
+		}
+		if line, ok := f.TrainLine[name]; ok {
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("already set on line %d", line)}
+		}
+		f.Train[name], f.TrainLine[name] = v.Value, k.Line
+	}
+	return nil
 }
 
 // reservedTrainFlags are the flags of `rdarts train` that the grid passes.
 var reservedTrainFlags = []string{"genotype", "out", "seed", "resume", "dataset", "data", "threads"}
 
-// decodeOnto strictly decodes a partial search config onto c; the error
-// names field.key.
+// decodeOnto strictly decodes a partial search config onto c (keys or
+// flag names, see package settings); the error names the line and the
+// key with its section (field).
 func decodeOnto(n *yaml.Node, c *search.Config, field string) error {
 	if n.Kind == 0 {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("%s: must be a mapping of search settings", field)
+		return fmt.Errorf("%s: line %d: must be a mapping of search settings", field, n.Line)
+	}
+	if err := settings.NormalizeNode(n, settings.Keys(*c)); err != nil {
+		return settings.In(field, err)
 	}
 	for i := 0; i < len(n.Content); i += 2 {
 		if list, ok := gridOwned[n.Content[i].Value]; ok {
-			return fmt.Errorf("%s.%s: set by the grid's %s list, not here", field, n.Content[i].Value, list)
+			return &settings.Error{Line: n.Content[i].Line, Key: field + "." + n.Content[i].Value, Msg: fmt.Sprintf("set by the grid's %s list, not here", list)}
 		}
 	}
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return fmt.Errorf("%s: %v", field, err)
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("%s: %s", field, yamlFirst(err))
-		}
-		return fmt.Errorf("%s: %v", field, err)
-	}
-	return nil
+	return settings.In(field, settings.DecodeNode(n, c, "not a search setting (docs/settings.md lists them)"))
 }
 
 // yamlFirst keeps the first problem of a YAML error (it names the line
@@ -409,6 +432,13 @@ type Task struct {
 	// Scores are the select tasks that score From's members, in the same
 	// order (retrain stage of R-DARTS with selection by retraining).
 	Scores []*Task
+	// Twin is an earlier search whose settings equal this one's but for
+	// the R-DARTS label (R-DARTS(L2)'s default-decay member is the DARTS
+	// run), or, for DARTS-ES, the DARTS search of its settings: once the
+	// twin has finished, this task copies its run (DARTS-ES: cut where the
+	// rule fires, see search.SimulateES) instead of searching again (see
+	// Attempt).
+	Twin *Task
 	// Budget is a select task's retraining budget.
 	Budget robust.Budget
 	// Data is the dataset folder.
@@ -446,6 +476,8 @@ func (p *Plan) All() []*Task {
 // Needs are the tasks that must finish before t can start.
 func (t *Task) Needs() []*Task {
 	switch {
+	case t.Stage == StageSearch && t.Twin != nil:
+		return []*Task{t.Twin}
 	case t.Stage == StageSearch:
 		return nil
 	case len(t.Scores) > 0:
@@ -478,13 +510,13 @@ func (f *File) members(method string) []member {
 	case "r-darts-l2":
 		var ms []member
 		for _, wd := range f.L2Grid {
-			ms = append(ms, member{"wd" + num(wd), func(c *search.Config) { c.Method, c.WeightDecay = "darts", wd }})
+			ms = append(ms, member{"wd" + num(wd), func(c *search.Config) { *c = robust.MemberConfig(*c, "l2", wd) }})
 		}
 		return ms
 	case "r-darts-dp":
 		var ms []member
 		for _, dp := range f.DPGrid {
-			ms = append(ms, member{"dp" + num(dp), func(c *search.Config) { c.Method, c.DropPath, c.Cutout = "darts", dp, true }})
+			ms = append(ms, member{"dp" + num(dp), func(c *search.Config) { *c = robust.MemberConfig(*c, "dp", dp) }})
 		}
 		return ms
 	}
@@ -494,6 +526,24 @@ func (f *File) members(method string) []member {
 			c.HessianEvery = DefaultHessianEvery
 		}
 	}}}
+}
+
+// twinOf returns the first of tasks whose search settings equal c's but
+// for the R-DARTS label, or nil; for a DARTS-ES search, the DARTS search
+// of its settings (DARTS-ES is then simulated on it).
+func twinOf(tasks []*Task, c search.Config) *Task {
+	c.Member = nil
+	if c.Method == "darts-es" {
+		c.Method = "darts"
+	}
+	for _, t := range tasks {
+		o := t.Search
+		o.Member = nil
+		if t.Twin == nil && reflect.DeepEqual(o, c) {
+			return t
+		}
+	}
+	return nil
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -542,6 +592,7 @@ func (f *File) Plan() (*Plan, error) {
 						if err := c.Validate(); err != nil {
 							return nil, fmt.Errorf("task %s: %v", t.ID, err)
 						}
+						t.Twin = twinOf(p.Search, c)
 						p.Search = append(p.Search, t)
 						group[si] = append(group[si], t)
 						if IsRDARTS(m) && f.Select == robust.RuleRetrain {

@@ -184,7 +184,11 @@ func TestStrictErrors(t *testing.T) {
 		want   string
 	}{
 		{"unknown key", nil, "epochs: 3\n", "field epochs not found"},
-		{"unknown search key", nil, "search: {epoch: 3}\n", "search: line"},
+		{"unknown search key", nil, "search: {epoch: 3}\n", "line 7: search.epoch: not a search setting"},
+		{"search key twice", nil, "search: {init_channels: 3, init-channels: 4}\n", "line 7: search.init_channels: already set on line 7"},
+		{"train key twice", nil, "retrain: true\ntrain:\n  init_channels: 3\n  init-channels: 4\n", "line 10: train.init_channels: already set on line 9"},
+		{"train not a value", nil, "retrain: true\ntrain: {epochs: [3]}\n", "line 8: train.epochs: must be a single value"},
+		{"select key", nil, "select: {epoch: 3}\n", "line 7: select.epoch: not a select setting"},
 		{"bad search value", nil, "search: {epochs: many}\n", "search: line"},
 		{"grid-owned field", nil, "search: {seed: 3}\n", "search.seed: set by the grid's seeds list"},
 		{"bad method", map[string]string{"methods": "methods: [darts, pc-darts]"}, "", `methods: "pc-darts" is not one of`},
@@ -195,11 +199,11 @@ func TestStrictErrors(t *testing.T) {
 		{"dup seed", map[string]string{"seeds": "seeds: [1, 1]"}, "", "seeds: 1 is listed twice"},
 		{"dup space", map[string]string{"spaces": "spaces: [s2, s2]"}, "", `spaces: "s2" is listed twice`},
 		{"override selector", nil, "overrides: [{space: s9, set: {epochs: 1}}]\n", `overrides[0].space: "s9" is not in spaces`},
-		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "overrides[0].set: line"},
+		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "line 7: overrides[0].set.epochz: not a search setting"},
 		{"override no set", nil, "overrides: [{space: s2}]\n", "overrides[0].set: missing"},
 		{"retrain members", nil, "retrain: true\nretrain_members: best\n", `retrain_members: "best" is not one of`},
 		{"train without retrain", nil, "train: {epochs: 3}\n", "train: set but retrain is false"},
-		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "train.genotype: the grid sets --genotype itself"},
+		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "line 8: train.genotype: the grid sets --genotype itself"},
 		{"l2 grid", nil, "l2_grid: [-1]\n", "l2_grid: -1 must be ≥ 0"},
 		{"dp grid", nil, "dp_grid: [0.2, 1]\n", "dp_grid: 1 must be in [0, 1)"},
 	}
@@ -290,6 +294,11 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 		b, _ := json.Marshal(train.Result{Genotype: "g", TestAcc: acc, TestError: 100 - acc})
 		return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 	}
+	for _, name := range []string{runfolder.MetricsFile, runfolder.GenotypeFile} {
+		if err := os.WriteFile(filepath.Join(t.Dir, name), []byte(t.ID+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
 	b, _ := json.Marshal(search.Outcome{Method: t.Search.Method, Genotype: "g", ValidAcc: acc, ValidError: 100 - acc})
 	return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 }
@@ -326,16 +335,21 @@ func TestLocalResume(t *testing.T) {
 	}
 	total := len(p.All()) // 10 searches, 8 selections, 4 retrainings
 	ctx, cancel := context.WithCancel(context.Background())
-	fk := &fake{interruptAt: 4, cancel: cancel, retrainFrom: map[string]string{}}
+	// Workers take the latest stage first: search darts seed 1, its
+	// retraining, then search darts seed 2, killed.
+	fk := &fake{interruptAt: 3, cancel: cancel, retrainFrom: map[string]string{}}
 	sum, err := Local{Workers: 1, Run: fk.run}.Execute(ctx, p)
 	if err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("killed run: %v", err)
 	}
-	if sum.Ran != 3 {
-		t.Errorf("killed run finished %d tasks, want 3", sum.Ran)
+	if sum.Ran != 2 {
+		t.Errorf("killed run finished %d tasks, want 2", sum.Ran)
 	}
-	killed := strings.TrimSuffix(fk.calls[3], " resume=false")
-	if _, failed := p.Search[3].Failed(); failed {
+	killed := strings.TrimSuffix(fk.calls[2], " resume=false")
+	if killed != "search/s2_cifar10_darts_seed2" || !slices.Equal(fk.calls[:2], []string{"search/s2_cifar10_darts_seed1 resume=false", "retrain/s2_cifar10_darts_seed1 resume=false"}) {
+		t.Errorf("order of the killed run: %v", fk.calls)
+	}
+	if _, failed := p.Search[1].Failed(); failed {
 		t.Errorf("an interrupted task was marked failed")
 	}
 
@@ -346,13 +360,33 @@ func TestLocalResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fk2.calls) != total-3 || sum.Skipped != 3 || sum.Ran != total-3 {
-		t.Errorf("second run: %d calls, %+v; want %d calls", len(fk2.calls), sum, total-3)
+	// R-DARTS(L2)'s 3e-4 member is the DARTS run of its seed: copied, not run.
+	twins := 0
+	for _, tk := range p.Search {
+		if tk.Twin != nil {
+			twins++
+			if tk.Member != "wd0.0003" || tk.Twin.ID != strings.Replace(tk.ID, "r-darts-l2_wd0.0003", "darts", 1) {
+				t.Errorf("%s has twin %s", tk.ID, tk.Twin.ID)
+			}
+		}
+	}
+	if twins != 2 {
+		t.Errorf("%d twins, want 2", twins)
+	}
+	if len(fk2.calls) != total-2-twins || sum.Skipped != 2 || sum.Ran != total-2 {
+		t.Errorf("second run: %d calls, %+v; want %d calls", len(fk2.calls), sum, total-2-twins)
+	}
+	twin, _ := p.Find(StageSearch, "s2_cifar10_r-darts-l2_wd0.0003_seed1")
+	if c, err := search.LoadConfig(twin.Dir); err != nil || c.Member == nil || c.Member.Family != "l2" || c.Member.Value != 3e-4 {
+		t.Errorf("the copied twin's settings: %+v, %v", c.Member, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(twin.Dir, runfolder.MetricsFile)); err != nil || string(b) != "s2_cifar10_darts_seed1\n" {
+		t.Errorf("the copied twin's metrics: %q, %v", b, err)
 	}
 	if !slices.Contains(fk2.calls, killed+" resume=true") {
 		t.Errorf("%s not resumed: %v", killed, fk2.calls)
 	}
-	for _, c := range fk.calls[:3] {
+	for _, c := range fk.calls[:2] {
 		if fk2.count(strings.TrimSuffix(c, " resume=false")) > 0 {
 			t.Errorf("finished task repeated: %s", c)
 		}
@@ -366,7 +400,7 @@ func TestLocalResume(t *testing.T) {
 	if got := fk2.retrainFrom["s2_cifar10_r-darts-l2_seed2"]; got != "s2_cifar10_r-darts-l2_wd0.0027_seed2" {
 		t.Errorf("selected %q", got)
 	}
-	if got := fk2.retrainFrom["s2_cifar10_darts_seed1"]; got != "s2_cifar10_darts_seed1" {
+	if got := fk2.retrainFrom["s2_cifar10_darts_seed2"]; got != "s2_cifar10_darts_seed2" {
 		t.Errorf("darts retrain from %q", got)
 	}
 	col := p.Collect()
@@ -450,7 +484,8 @@ func TestChangedSettings(t *testing.T) {
 	}
 	fk2 := &fake{retrainFrom: map[string]string{}}
 	sum, err := (Local{Workers: 1, Run: fk2.run}).Execute(context.Background(), p2)
-	if err == nil || sum.Changed != len(p2.Search) || len(fk2.calls) != 0 {
+	// The twins (R-DARTS' 3e-4 members) wait for the changed DARTS runs.
+	if err == nil || sum.Changed != len(p2.Search)-2 || len(fk2.calls) != 0 {
 		t.Errorf("without --rerun-changed: %+v, %v, calls %v", sum, err, fk2.calls)
 	}
 	fk3 := &fake{retrainFrom: map[string]string{}}
@@ -562,6 +597,88 @@ func TestSpaceSeeds(t *testing.T) {
 	for _, bad := range []string{"space_seeds: {s9: [1]}", "space_seeds: {s2: []}", "space_seeds: {s2: [1, 1]}"} {
 		if _, err := Parse([]byte(small+bad+"\n"), t.TempDir()); err == nil || !strings.Contains(err.Error(), "space_seeds") {
 			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
+
+// TestTwins: R-DARTS(L2)'s default-decay member and DARTS-ES (when its
+// settings are DARTS') reuse the DARTS run of their seed; nothing else does.
+func TestTwins(t *testing.T) {
+	const text = `
+out: out
+spaces: [s2]
+datasets: [cifar10]
+methods: [darts, darts-es, r-darts-l2, r-darts-dp]
+seeds: [1, 2]
+data: {cifar10: /d}
+`
+	for _, tc := range []struct {
+		search string
+		want   []string
+	}{
+		{"search: {hessian_every: 2}\n", []string{"s2_cifar10_darts-es_seed1", "s2_cifar10_darts-es_seed2", "s2_cifar10_r-darts-l2_wd0.0003_seed1", "s2_cifar10_r-darts-l2_wd0.0003_seed2"}},
+		// darts-es gets hessian_every 2 by itself, DARTS none: not the same run.
+		{"", []string{"s2_cifar10_r-darts-l2_wd0.0003_seed1", "s2_cifar10_r-darts-l2_wd0.0003_seed2"}},
+	} {
+		p := plan(t, text+tc.search)
+		var have []string
+		for _, tk := range p.Search {
+			if tk.Twin != nil {
+				have = append(have, tk.ID)
+				if want := "s2_cifar10_darts_seed" + fmt.Sprint(tk.Seed); tk.Twin.ID != want {
+					t.Errorf("%s: twin %s, want %s", tk.ID, tk.Twin.ID, want)
+				}
+				if n := tk.Needs(); len(n) != 1 || n[0] != tk.Twin {
+					t.Errorf("%s needs %v", tk.ID, n)
+				}
+			}
+		}
+		if !slices.Equal(have, tc.want) {
+			t.Errorf("%q: twins %v, want %v", tc.search, have, tc.want)
+		}
+	}
+}
+
+// TestEitherSpelling: search, override, select and train settings may be
+// written as config keys or as flag names, the DARTS-ES constants nested
+// or prefixed; all reach the same fields.
+func TestEitherSpelling(t *testing.T) {
+	for _, text := range []string{`
+out: /o
+spaces: [s2]
+datasets: [svhn]
+methods: [darts-es, r-darts-l2]
+seeds: [7]
+data: {svhn: /d}
+search: {init_channels: 8, batch_size: 32, es: {window: 3}}
+overrides: [{method: darts-es, set: {weight_decay: 0.001}}]
+select: {init_channels: 4}
+retrain: true
+train: {init_channels: 12, batch_size: 48}
+`, `
+out: /o
+spaces: [s2]
+datasets: [svhn]
+methods: [darts-es, r-darts-l2]
+seeds: [7]
+data: {svhn: /d}
+search: {init-channels: 8, batch-size: 32, es-window: 3}
+overrides: [{method: darts-es, set: {weight-decay: 0.001}}]
+select: {init-channels: 4}
+retrain: true
+train: {init-channels: 12, --batch-size: 48}
+`} {
+		p := plan(t, text)
+		es := p.Search[0]
+		if es.Search.Channels != 8 || es.Search.BatchSize != 32 || es.Search.ES.Window != 3 || es.Search.WeightDecay != 0.001 {
+			t.Errorf("search settings %+v", es.Search)
+		}
+		if len(p.Select) == 0 || p.Select[0].Budget.Channels != 4 {
+			t.Errorf("select budget: %+v", p.Select)
+		}
+		r := p.Retrain[0]
+		if r.Train["init-channels"] != "12" || r.Train["batch-size"] != "48" || len(r.Train) != 2 {
+			t.Errorf("train flags %v", r.Train)
 		}
 	}
 }

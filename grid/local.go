@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -31,28 +32,33 @@ type Summary struct {
 }
 
 // Execute runs every task of the plan; it returns an error naming the
-// failed tasks (the others still ran), or ctx's error if interrupted.
+// failed tasks (the others still ran), or ctx's error if interrupted. Of
+// the tasks ready to start, a worker takes the one of the latest stage,
+// then the first in grid order: a space's retrainings start as soon as its
+// searches are done, so results arrive space by space rather than all at
+// the end.
 func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 	workers := max(l.Workers, 1)
 	var (
 		mu      sync.Mutex
+		cond    = sync.NewCond(&mu)
 		sum     Summary
 		all     = p.All()
-		ready   = make(chan *Task, len(all))
+		ready   []*Task            // queued, not yet taken, in grid order
 		done    = map[*Task]bool{} // finished successfully or already
 		settled = map[*Task]bool{} // finished, failed or blocked
 		queued  = map[*Task]bool{}
+		rank    = map[*Task]int{} // position in all
 		pending = len(all)
 		wg      sync.WaitGroup
 	)
+	for i, t := range all {
+		rank[t] = i
+	}
 	logf := func(format string, args ...any) {
 		if l.Log != nil {
 			fmt.Fprintf(l.Log, format+"\n", args...)
 		}
-	}
-	allDone := make(chan struct{})
-	if pending == 0 {
-		close(allDone)
 	}
 	var settle func(t *Task, ok bool)
 	// release queues the tasks whose needs are all settled and blocks
@@ -78,18 +84,35 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 					changed = true
 				case allSettled:
 					queued[t] = true
-					ready <- t
+					ready = append(ready, t)
 				}
 			}
 		}
+		cond.Broadcast()
 	}
 	settle = func(t *Task, ok bool) {
 		settled[t], done[t] = true, ok
 		pending--
-		if pending == 0 {
-			close(allDone)
-		}
 	}
+	// take removes and returns the ready task to run next (mu held).
+	take := func() *Task {
+		best := -1
+		for i, t := range ready {
+			if best < 0 || stageOrder(t.Stage) > stageOrder(ready[best].Stage) ||
+				(t.Stage == ready[best].Stage && rank[t] < rank[ready[best]]) {
+				best = i
+			}
+		}
+		t := ready[best]
+		ready = append(ready[:best], ready[best+1:]...)
+		return t
+	}
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		cond.Broadcast()
+		mu.Unlock()
+	})
+	defer stop()
 	mu.Lock()
 	release()
 	mu.Unlock()
@@ -97,42 +120,40 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mu.Lock()
+			defer mu.Unlock()
 			for {
-				select {
-				case <-allDone:
-					return
-				case <-ctx.Done():
-					return
-				case t := <-ready:
-					if ctx.Err() != nil {
-						return
-					}
-					err := Attempt(ctx, t, l.Run, l.RerunChanged)
-					mu.Lock()
-					switch {
-					case errors.Is(err, ErrSkipped):
-						sum.Skipped++
-						logf("grid: skip %s %s (finished)", t.Stage, t.ID)
-					case errors.Is(err, ErrChanged):
-						sum.Changed++
-						sum.Errors = append(sum.Errors, err)
-						logf("grid: CHANGED %s %s: %v", t.Stage, t.ID, err)
-					case err != nil && ctx.Err() != nil:
-						// Interrupted: leave it unsettled.
-						mu.Unlock()
-						return
-					case err != nil:
-						sum.Failed++
-						sum.Errors = append(sum.Errors, err)
-						logf("grid: FAILED %s %s: %v", t.Stage, t.ID, err)
-					default:
-						sum.Ran++
-						logf("grid: done %s %s", t.Stage, t.ID)
-					}
-					settle(t, err == nil || errors.Is(err, ErrSkipped))
-					release()
-					mu.Unlock()
+				for len(ready) == 0 && pending > 0 && ctx.Err() == nil {
+					cond.Wait()
 				}
+				if pending == 0 || ctx.Err() != nil {
+					return
+				}
+				t := take()
+				mu.Unlock()
+				err := Attempt(ctx, t, l.Run, l.RerunChanged)
+				mu.Lock()
+				switch {
+				case errors.Is(err, ErrSkipped):
+					sum.Skipped++
+					logf("grid: skip %s %s (finished)", t.Stage, t.ID)
+				case errors.Is(err, ErrChanged):
+					sum.Changed++
+					sum.Errors = append(sum.Errors, err)
+					logf("grid: CHANGED %s %s: %v", t.Stage, t.ID, err)
+				case err != nil && ctx.Err() != nil:
+					// Interrupted: leave it unsettled.
+					return
+				case err != nil:
+					sum.Failed++
+					sum.Errors = append(sum.Errors, err)
+					logf("grid: FAILED %s %s: %v", t.Stage, t.ID, err)
+				default:
+					sum.Ran++
+					logf("grid: done %s %s", t.Stage, t.ID)
+				}
+				settle(t, err == nil || errors.Is(err, ErrSkipped))
+				release()
 			}
 		}()
 	}
@@ -150,3 +171,6 @@ func (l Local) Execute(ctx context.Context, p *Plan) (Summary, error) {
 	}
 	return sum, nil
 }
+
+// stageOrder ranks stages: later stages first when several tasks are ready.
+func stageOrder(stage string) int { return slices.Index(Stages, stage) }

@@ -110,8 +110,8 @@ type Selection struct {
 }
 
 // Collect groups the finished searches per (space, dataset, method, seed)
-// and selects R-DARTS' member by one-shot validation accuracy (spec §6:
-// the paper's selection; the protocol may also select after a short
+// and selects R-DARTS' member by one-shot validation accuracy (docs/method.md,
+// Selection: the paper's rule; the protocol may also select after a short
 // retraining, which retrain_members: all makes possible).
 func (p *Plan) Collect() []Selection {
 	var out []Selection

@@ -147,7 +147,8 @@ var ErrSkipped = errors.New("already finished")
 // file's settings (ErrSkipped): it checks that its searches are done
 // (retrain), refuses a run folder whose settings changed (ErrChanged)
 // unless rerunChanged, which replaces it, resumes the run its folder
-// holds, and records a failure in the task's .failed marker (removed on
+// holds (or, for a search with a finished twin, copies the twin's run),
+// and records a failure in the task's .failed marker (removed on
 // success). An interruption (ctx cancelled) is not recorded as a failure.
 func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error {
 	changes, err := t.Changes()
@@ -182,6 +183,12 @@ func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error
 		}
 	}
 	os.Remove(t.FailedMarker())
+	if t.Twin != nil && t.Twin.Done() && (force || !t.Started()) {
+		if err := t.copyTwin(force); err != nil {
+			return fail(err)
+		}
+		return nil
+	}
 	if err := run(ctx, t, !force && t.Resumable(), force); err != nil {
 		return fail(err)
 	}

@@ -30,41 +30,87 @@ type Options struct {
 	// vector in the Lanczos basis. The eigenvalue error is at most the
 	// residual, usually about residual²/gap. Default (0): 1e-4.
 	Tol float64
-	// Eps is the relative finite-difference step: h = Eps·max(1, ‖α‖₂)
-	// (see the package documentation). Default (0): 1e-3. Ignored by
-	// DominantEigenvalueHVP.
+	// Eps is the finite-difference step h, an absolute length in α
+	// (see Step and the package documentation). Default (0): 1e-3.
+	// Ignored by DominantEigenvalueHVP.
 	Eps float64
 	// Seed picks the random start vector; zero is a valid seed. The same
-	// seed and operator give the same result, bit for bit.
+	// seed, start and operator give the same result, bit for bit.
 	Seed uint64
+	// Start, if not nil, is where Lanczos starts (typically the Vector of
+	// an earlier Result at a nearby α), mixed with the seed's random
+	// vector as StartMix says. It must have length n and is not modified.
+	Start []float64
+	// StartMix is the weight of the random vector in the start,
+	// q₀ ∝ Start/‖Start‖ + StartMix·r/‖r‖ with r the seed's random vector.
+	// Some random part keeps Lanczos from stopping at the second eigenvalue
+	// when the top two have swapped since Start was found (with none, an
+	// exact eigenvector is an invariant subspace on its own). Default (0):
+	// 0.1, which halves the products from a start near the top eigenvector
+	// (TestWarmStart); negative means none.
+	StartMix float64
 	// Forward uses forward differences, (g(α+h·v̂) − g(α))/h·‖v‖: one
 	// gradient per product instead of two, with g(α) computed once first.
-	// The error grows from O(h²) to O(h), which is far below 1 % at the
-	// default step for the smooth (kink-frozen) losses rdarts hands in.
+	// Its products use the step h·ForwardStep, since their error grows
+	// from O(h²) to O(h); DominantEigenvalue's refined value keeps the
+	// central differences' accuracy (see RayleighQuotient).
 	Forward bool
+	// NoRefine skips DominantEigenvalue's final Rayleigh quotient and
+	// returns the Lanczos Ritz value itself.
+	NoRefine bool
 }
 
 // Default option values, used where an Options field is zero.
 const (
-	DefaultMaxIter = 100
-	DefaultTol     = 1e-4
-	DefaultEps     = 1e-3
+	DefaultMaxIter  = 100
+	DefaultTol      = 1e-4
+	DefaultEps      = 1e-3
+	DefaultStartMix = 0.1
 )
+
+// ForwardStep is the step of forward-difference products relative to the
+// central one (see Options.Forward).
+const ForwardStep = 0.25
+
+// MinStepRel bounds the finite-difference step from below relative to
+// ‖α‖₂: h ≥ MinStepRel·‖α‖₂ (see Step).
+const MinStepRel = 3e-5
+
+// Step is the finite-difference step at alpha for the option eps (≤ 0
+// means DefaultEps): h = max(eps, MinStepRel·‖α‖₂). The step is absolute
+// because the curvature of a softmax-mixed loss changes on a scale of α
+// that does not grow with α (softmax's derivatives of every order are
+// bounded whatever α is); the floor keeps the rounding of α ± h·v̂ to
+// float32 (relative 6e-8 per entry) below about 1e-3 of the step.
+func Step(eps float64, alpha []float64) float64 {
+	if eps <= 0 {
+		eps = DefaultEps
+	}
+	return math.Max(eps, MinStepRel*floats.Norm(alpha, 2))
+}
 
 // Result is the outcome of a dominant-eigenvalue computation.
 type Result struct {
-	Value     float64 // largest algebraic Ritz value: the estimate of λ_max
-	Products  int     // Hessian-vector products used (Lanczos iterations)
-	GradEvals int     // gradient evaluations (2·Products for DominantEigenvalue, 0 for the HVP path)
-	Residual  float64 // |β_k·s_k|: some eigenvalue lies within Residual of Value
-	Converged bool    // Residual ≤ Tol·|Value|, or the Krylov space became invariant
+	// Value is the estimate of λ_max: the refined Rayleigh quotient along
+	// Vector (DominantEigenvalue), or Ritz (NoRefine, and the HVP path).
+	Value     float64
+	Ritz      float64   // largest algebraic Ritz value of the Lanczos tridiagonal
+	Vector    []float64 // its unit Ritz vector: an estimate of λ_max's eigenvector
+	Products  int       // Hessian-vector products used (Lanczos iterations)
+	GradEvals int       // gradient evaluations, the refinement's included (0 for the HVP path)
+	Residual  float64   // |β_k·s_k|: some eigenvalue lies within Residual of Ritz
+	Converged bool      // Residual ≤ Tol·|Ritz|, or the Krylov space became invariant
 }
 
 // DominantEigenvalue estimates the largest algebraic eigenvalue of the
-// Hessian of f at alpha, given only ∇f, by Lanczos on central-difference
-// Hessian-vector products (2 gradient evaluations each). Not converging
-// within MaxIter is not an error: Result.Converged reports it. Errors come
-// only from g, wrapped with the product they occurred in.
+// Hessian of f at alpha, given only ∇f: Lanczos on finite-difference
+// Hessian-vector products (central, 2 gradient evaluations each, or
+// forward, 1 each plus g(α) once) finds the top Ritz pair (θ, y); then,
+// unless NoRefine, the value is refined to the Rayleigh quotient yᵀHy by
+// RayleighQuotient (4 more gradients), whose error is O(h⁴) and does not
+// depend on the products' differencing scheme. Not converging within
+// MaxIter is not an error: Result.Converged reports it. Errors come only
+// from g, wrapped with the product they occurred in.
 // It panics if alpha is empty or an option is negative.
 func DominantEigenvalue(g GradFunc, alpha []float64, opt Options) (Result, error) {
 	if opt.Eps < 0 {
@@ -78,28 +124,76 @@ func DominantEigenvalue(g GradFunc, alpha []float64, opt Options) (Result, error
 	hvp := FiniteDiffHVP(counted, alpha, opt.Eps)
 	if opt.Forward {
 		var err error
-		if hvp, err = ForwardDiffHVP(counted, alpha, opt.Eps); err != nil {
+		if hvp, err = ForwardDiffHVP(counted, alpha, Step(opt.Eps, alpha)*ForwardStep); err != nil {
 			return Result{GradEvals: evals}, err
 		}
 	}
 	res, err := DominantEigenvalueHVP(hvp, len(alpha), opt)
 	res.GradEvals = evals
-	return res, err
+	if err != nil || opt.NoRefine {
+		return res, err
+	}
+	rq, err := RayleighQuotient(counted, alpha, res.Vector, opt.Eps)
+	res.GradEvals = evals
+	if err != nil {
+		return res, fmt.Errorf("hessian: Rayleigh quotient: %w", err)
+	}
+	res.Value = rq
+	return res, nil
+}
+
+// RayleighQuotient returns vᵀHv/vᵀv for the Hessian H of f at alpha, by
+// central differences of the directional derivative φ′(t) = v̂ᵀ∇f(α+t·v̂)
+// at steps h and 2h (h = Step(eps, alpha)) combined by Richardson
+// extrapolation, (4·D(h) − D(2h))/3 with D(s) = (φ′(s) − φ′(−s))/2s: the
+// h² error terms cancel, leaving O(h⁴) truncation and the rounding of four
+// gradients. It costs 4 gradient evaluations. v must not be zero; alpha
+// and v are not modified.
+func RayleighQuotient(g GradFunc, alpha, v []float64, eps float64) (float64, error) {
+	n := len(alpha)
+	if len(v) != n {
+		panic(fmt.Sprintf("hessian: RayleighQuotient: len(v) %d, len(alpha) %d", len(v), n))
+	}
+	nv := floats.Norm(v, 2)
+	if nv == 0 {
+		panic("hessian: RayleighQuotient: zero vector")
+	}
+	h := Step(eps, alpha)
+	ap, gp := make([]float64, n), make([]float64, n)
+	dphi := func(s float64) (float64, error) { // φ′(s)
+		for i := range ap {
+			ap[i] = alpha[i] + s/nv*v[i]
+		}
+		if err := g(ap, gp); err != nil {
+			return 0, err
+		}
+		return floats.Dot(gp, v) / nv, nil
+	}
+	var d [2]float64
+	for k, s := range []float64{h, 2 * h} {
+		p, err := dphi(s)
+		if err != nil {
+			return 0, err
+		}
+		m, err := dphi(-s)
+		if err != nil {
+			return 0, err
+		}
+		d[k] = (p - m) / (2 * s)
+	}
+	return (4*d[0] - d[1]) / 3, nil
 }
 
 // ForwardDiffHVP is FiniteDiffHVP with forward differences: it evaluates
 // g(alpha) once, now, then one gradient per product.
 func ForwardDiffHVP(g GradFunc, alpha []float64, eps float64) (HVP, error) {
-	if eps <= 0 {
-		eps = DefaultEps
-	}
 	n := len(alpha)
 	base := append([]float64(nil), alpha...)
 	g0 := make([]float64, n)
 	if err := g(base, g0); err != nil {
 		return nil, err
 	}
-	h := eps * math.Max(1, floats.Norm(base, 2))
+	h := Step(eps, base)
 	ap, gp := make([]float64, n), make([]float64, n)
 	return func(v, out []float64) error {
 		if len(v) != n || len(out) != n {
@@ -126,18 +220,14 @@ func ForwardDiffHVP(g GradFunc, alpha []float64, eps float64) (HVP, error) {
 }
 
 // FiniteDiffHVP returns the central-difference Hessian-vector product of f at
-// alpha: Hv ≈ ‖v‖·(g(α+h·v̂) − g(α−h·v̂))/(2h), v̂ = v/‖v‖, h = eps·max(1, ‖α‖₂)
-// (eps ≤ 0 means DefaultEps). The step is taken along the unit direction so
+// alpha: Hv ≈ ‖v‖·(g(α+h·v̂) − g(α−h·v̂))/(2h), v̂ = v/‖v‖, h = Step(eps, α). The step is taken along the unit direction so
 // its length does not depend on the scale of v. Each call costs two
 // gradient evaluations; alpha is copied, so later changes to it do not
 // affect the operator. The HVP is not safe for concurrent use.
 func FiniteDiffHVP(g GradFunc, alpha []float64, eps float64) HVP {
-	if eps <= 0 {
-		eps = DefaultEps
-	}
 	n := len(alpha)
 	base := append([]float64(nil), alpha...)
-	h := eps * math.Max(1, floats.Norm(base, 2))
+	h := Step(eps, base)
 	ap := make([]float64, n)
 	gp, gm := make([]float64, n), make([]float64, n)
 	return func(v, out []float64) error {
@@ -177,8 +267,10 @@ func FiniteDiffHVP(g GradFunc, alpha []float64, eps float64) HVP {
 // and takes the largest eigenvalue θ of the k×k tridiagonal T (gonum
 // EigenSym). It stops when |β_k·s_k| ≤ Tol·|θ|, when β_k vanishes (an
 // invariant subspace: θ is then an exact eigenvalue of the operator
-// restricted to the Krylov space), or after MaxIter products.
-// It panics if n < 1 or an option is negative.
+// restricted to the Krylov space), or after MaxIter products. It starts
+// from Options.Start (mixed with a random vector) or from a random vector,
+// and returns the top Ritz vector in Result.Vector.
+// It panics if n < 1, an option is negative or Start has the wrong length.
 func DominantEigenvalueHVP(hvp HVP, n int, opt Options) (Result, error) {
 	if n < 1 {
 		panic("hessian: DominantEigenvalueHVP: n < 1")
@@ -196,12 +288,7 @@ func DominantEigenvalueHVP(hvp HVP, n int, opt Options) (Result, error) {
 		tol = DefaultTol
 	}
 
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
-	q := make([]float64, n)
-	for i := range q {
-		q[i] = rng.NormFloat64()
-	}
-	floats.Scale(1/floats.Norm(q, 2), q)
+	q := startVector(n, opt)
 
 	basis := make([][]float64, 0, maxIter) // Lanczos vectors q_0 … q_k
 	var diag, off []float64                // T's diagonal a_j and off-diagonal b_j
@@ -225,16 +312,20 @@ func DominantEigenvalueHVP(hvp HVP, n int, opt Options) (Result, error) {
 		}
 		b := floats.Norm(w, 2)
 
-		theta, last, err := topRitz(diag, off)
+		theta, s, err := topRitz(diag, off)
 		if err != nil {
 			return res, err
 		}
-		res.Value = theta
-		res.Residual = math.Abs(b * last)
+		res.Value, res.Ritz = theta, theta
+		res.Residual = math.Abs(b * s[k])
 		// β is compared with the scale of T: below it the new direction is
 		// rounding noise, and the Krylov space is invariant.
 		invariant := b <= 1e-12*tridiagScale(diag, off)
-		if invariant || res.Residual <= tol*math.Abs(theta) || k+1 == n {
+		done := invariant || res.Residual <= tol*math.Abs(theta) || k+1 == n
+		if done || k+1 == maxIter {
+			res.Vector = ritzVector(basis, s)
+		}
+		if done {
 			res.Converged = true
 			if invariant || k+1 == n {
 				// The Krylov space is invariant or the whole space.
@@ -249,10 +340,51 @@ func DominantEigenvalueHVP(hvp HVP, n int, opt Options) (Result, error) {
 	return res, nil
 }
 
+// startVector is Lanczos' unit start vector (see Options.Start).
+func startVector(n int, opt Options) []float64 {
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
+	q := make([]float64, n)
+	for i := range q {
+		q[i] = rng.NormFloat64()
+	}
+	floats.Scale(1/floats.Norm(q, 2), q)
+	if opt.Start == nil {
+		return q
+	}
+	if len(opt.Start) != n {
+		panic(fmt.Sprintf("hessian: Options.Start has length %d, want %d", len(opt.Start), n))
+	}
+	ns := floats.Norm(opt.Start, 2)
+	if ns == 0 || math.IsNaN(ns) || math.IsInf(ns, 0) {
+		return q // nothing to start from
+	}
+	mix := opt.StartMix
+	switch {
+	case mix == 0:
+		mix = DefaultStartMix
+	case mix < 0:
+		mix = 0
+	}
+	for i := range q {
+		q[i] = opt.Start[i]/ns + mix*q[i]
+	}
+	floats.Scale(1/floats.Norm(q, 2), q)
+	return q
+}
+
+// ritzVector is Σ_j s_j·q_j, normalised.
+func ritzVector(basis [][]float64, s []float64) []float64 {
+	y := make([]float64, len(basis[0]))
+	for j, q := range basis {
+		floats.AddScaled(y, s[j], q)
+	}
+	floats.Scale(1/floats.Norm(y, 2), y)
+	return y
+}
+
 // topRitz returns the largest eigenvalue of the symmetric tridiagonal matrix
-// with the given diagonal and off-diagonal, and the last component of its
-// unit eigenvector.
-func topRitz(diag, off []float64) (theta, last float64, err error) {
+// with the given diagonal and off-diagonal, and its unit eigenvector.
+func topRitz(diag, off []float64) (theta float64, vec []float64, err error) {
 	k := len(diag)
 	t := mat.NewSymDense(k, nil)
 	for i, a := range diag {
@@ -263,7 +395,7 @@ func topRitz(diag, off []float64) (theta, last float64, err error) {
 	}
 	var es mat.EigenSym
 	if !es.Factorize(t, true) {
-		return 0, 0, errors.New("hessian: eigendecomposition of the Lanczos tridiagonal failed")
+		return 0, nil, errors.New("hessian: eigendecomposition of the Lanczos tridiagonal failed")
 	}
 	vals := es.Values(nil)
 	top := 0
@@ -274,7 +406,7 @@ func topRitz(diag, off []float64) (theta, last float64, err error) {
 	}
 	var vecs mat.Dense
 	es.VectorsTo(&vecs)
-	return vals[top], vecs.At(k-1, top), nil
+	return vals[top], mat.Col(nil, top, &vecs), nil
 }
 
 // tridiagScale is max |entry| of the tridiagonal, a bound on ‖T‖ within 3×.
@@ -291,7 +423,7 @@ func tridiagScale(diag, off []float64) float64 {
 
 // Exact builds the full Hessian of f at alpha by central differences of the
 // gradient along each coordinate, column j = (g(α+h·e_j) − g(α−h·e_j))/(2h)
-// with h = eps·max(1, ‖α‖₂) (eps ≤ 0 means DefaultEps), and symmetrises it as
+// with h = Step(eps, α), and symmetrises it as
 // (H+Hᵀ)/2. It returns the matrix and the number of gradient evaluations
 // (2n). Errors come only from g. It panics if alpha is empty.
 func Exact(g GradFunc, alpha []float64, eps float64) (*mat.SymDense, int, error) {
@@ -299,10 +431,7 @@ func Exact(g GradFunc, alpha []float64, eps float64) (*mat.SymDense, int, error)
 	if n == 0 {
 		panic("hessian: Exact: empty alpha")
 	}
-	if eps <= 0 {
-		eps = DefaultEps
-	}
-	h := eps * math.Max(1, floats.Norm(alpha, 2))
+	h := Step(eps, alpha)
 	a := append([]float64(nil), alpha...)
 	gp, gm := make([]float64, n), make([]float64, n)
 	cols := mat.NewDense(n, n, nil)

@@ -1,5 +1,5 @@
 // Package nn builds the layers of DARTS cells out of autograd ops: the
-// candidate operations of spec §1.1 and their helper blocks.
+// candidate operations of docs/method.md (Operations) and their helper blocks.
 //
 // A layer owns its parameters (registered in a Params set, which is what the
 // weight optimiser, weight decay and gradient clipping see) and its batch
@@ -85,7 +85,7 @@ func (c *Ctx) Detached(f func()) {
 }
 
 // DropMask draws a per-sample drop-path mask: 0 with probability p, else
-// 1/(1−p) (spec §1.5).
+// 1/(1−p) (docs/method.md, ScheduledDropPath).
 func (c *Ctx) DropMask(n int) []float32 {
 	m := make([]float32, n)
 	keep := 1 - c.DropPath

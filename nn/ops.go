@@ -6,7 +6,8 @@ import (
 	"github.com/rdarts/rdarts/autograd"
 )
 
-// OpConfig says how to build a candidate operation (spec §1.1).
+// OpConfig says how to build a candidate operation (docs/method.md,
+// Operations).
 type OpConfig struct {
 	C      int  // channels in = out
 	Stride int  // 2 on the input edges of a reduction cell
@@ -71,7 +72,7 @@ func NewReLUConvBN(p *Params, name string, cin, cout, k, s, pad int, affine bool
 }
 
 // FactorizedReduce halves the resolution with two 1×1 stride-2 convs, the
-// second on the input shifted by one pixel, concatenated (spec §1.1).
+// second on the input shifted by one pixel, concatenated (docs/method.md, Operations).
 type FactorizedReduce struct {
 	Conv1, Conv2 *Conv
 	BN           *BatchNorm

@@ -6,8 +6,8 @@ import (
 )
 
 // Adam is PyTorch's torch.optim.Adam (amsgrad off) with weight decay added to
-// the gradient (L2, not decoupled) — the α optimiser of the search (spec §2:
-// LR 3e-4, Beta1 0.5, Beta2 0.999, Eps 1e-8, WeightDecay 1e-3). For step
+// the gradient (L2, not decoupled) — the α optimiser of the search (docs/method.md,
+// Optimisers and schedule: LR 3e-4, Beta1 0.5, Beta2 0.999, Eps 1e-8, WeightDecay 1e-3). For step
 // t = 1, 2, … and each element:
 //
 //	g = g + WeightDecay·p

@@ -1,5 +1,5 @@
 // Package optim holds the optimisers, learning-rate schedule and gradient
-// clipping of the RobustDARTS search (spec §2): SGD with momentum and coupled
+// clipping of the RobustDARTS search (docs/method.md, Optimisers and schedule): SGD with momentum and coupled
 // weight decay for the network weights w, Adam with L2 added to the gradient
 // for the architecture parameters α, cosine annealing set per epoch, and
 // clipping of the total gradient norm.

@@ -118,7 +118,7 @@ func TestAdam(t *testing.T) {
 }
 
 func TestCosine(t *testing.T) {
-	// lr(e) = 0.001 + 0.024·(1+cos(π e/50))/2 (spec §2):
+	// lr(e) = 0.001 + 0.024·(1+cos(π e/50))/2 (docs/method.md, Optimisers and schedule):
 	//   e=0:  0.001+0.024 = 0.025
 	//   e=1:  cos(π/50) = 0.99802673 → 0.001+0.024·0.99901336 = 0.02497632 (the logged "2.497632e-02")
 	//   e=25: cos(π/2) = 0 → 0.001+0.012 = 0.013

@@ -3,7 +3,8 @@ package optim
 import "math"
 
 // Cosine is PyTorch's CosineAnnealingLR in closed form, as the search sets it
-// per epoch with scheduler.step(epoch) (spec §2):
+// per epoch with scheduler.step(epoch) (docs/method.md, Optimisers and
+// schedule):
 //
 //	lr(epoch) = lrMin + (lrMax − lrMin)·(1 + cos(π·epoch/epochs))/2
 //

@@ -3,7 +3,8 @@ package optim
 import "fmt"
 
 // SGD is PyTorch's torch.optim.SGD with momentum, coupled (L2) weight decay,
-// dampening 0 and Nesterov off — the w optimiser of the search (spec §2).
+// dampening 0 and Nesterov off — the w optimiser of the search (docs/method.md,
+// Optimisers and schedule).
 // For each element, with g the gradient and p the value:
 //
 //	d   = g + WeightDecay·p          (skipped when WeightDecay == 0)

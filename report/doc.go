@@ -23,6 +23,11 @@
 //     DARTS-ES stopped at, or the last one).
 //   - Eigenvalue smoothing and the ES rule are search.CentredAverages and
 //     search.StopEpoch, the functions the search itself uses.
+//   - provenance.jsonl, when present, gives each run's build (Run.Build:
+//     the commit, dirty flag, backend and CPU features of its first start
+//     and, if a later start differed, of its last), shown per run in the
+//     HTML and JSON, per row in the CSV and text. A folder without it (an
+//     older rdarts) says "unknown"; an unreadable one is a warning.
 //
 // Nothing here modifies a run folder; everything is written under the
 // output folder.

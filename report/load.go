@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/space"
@@ -38,8 +39,12 @@ type Run struct {
 	// group (space, dataset, family, seed) selected.
 	Select *Retrain
 	Chosen bool
+	// Provenance holds the records of provenance.jsonl, one per start or
+	// resume, oldest first (none for runs of an older rdarts); see Build.
+	Provenance []provenance.Record
 
-	abs string
+	abs     string
+	provErr error // provenance.jsonl could not be read
 }
 
 // Retrain is one retraining result: a folder holding a training
@@ -320,6 +325,7 @@ func LoadRun(dir string) (*Run, error) {
 		return nil, fmt.Errorf("%s: no epochs recorded", filepath.Join(dir, runfolder.MetricsFile))
 	}
 	r.Epochs = search.LatestPerEpoch(r.Log)
+	r.Provenance, r.provErr = provenance.Read(dir)
 	if !runfolder.Finished(dir) {
 		last := r.Epochs[len(r.Epochs)-1]
 		r.ResultEpoch, r.Genotype = last.Epoch, last.Genotype
@@ -415,6 +421,9 @@ func Load(dirs []string, log *slog.Logger) (runs []*Run, warnings []string) {
 		}
 		if !r.Finished {
 			warn("run unfinished (no result.json): plotted, left out of the table", dir, nil)
+		}
+		if r.provErr != nil {
+			warn("provenance unreadable, build unknown", dir, r.provErr)
 		}
 		runs = append(runs, r)
 		subs, _ := os.ReadDir(dir)

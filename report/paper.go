@@ -3,8 +3,10 @@ package report
 import "strings"
 
 // Paper is a number the RobustDARTS paper reports for a (dataset, space,
-// method): the retrained test error in percent (spec §11, from the ICLR
-// 2020 oral slides).
+// method): the retrained test error in percent, from Zela et al.,
+// "Understanding and Robustifying Differentiable Architecture Search",
+// ICLR 2020 (its tables of results on S1–S4 and on the DARTS space, as
+// also shown in its oral presentation).
 type Paper struct {
 	Dataset string  // C10, C100 or SVHN
 	Space   string  // s1..s4, or darts for the original DARTS space
@@ -16,8 +18,9 @@ type Paper struct {
 
 var paperMethods = []string{"RS-ws", "DARTS", "R-DARTS(DP)", "R-DARTS(L2)", "DARTS-ES", "DARTS-ADA"}
 
-// paperTable is spec §11's main table: rows dataset/space, columns
-// paperMethods.
+// paperTable is the paper's comparison of all methods on the 12 benchmarks
+// (Zela et al., ICLR 2020, table of RS-ws, DARTS, R-DARTS(DP), R-DARTS(L2),
+// DARTS-ES and DARTS-ADA): rows dataset/space, columns paperMethods.
 var paperTable = []struct {
 	dataset, space string
 	err            [6]float64
@@ -36,8 +39,9 @@ var paperTable = []struct {
 	{"SVHN", "s4", [6]float64{3.46, 3.05, 2.61, 2.50, 2.51, 2.46}},
 }
 
-// paperMeans is spec §11's DARTS vs DARTS-ES table (mean ± std over runs)
-// and the original-DARTS-space repetitions.
+// paperMeans is the paper's DARTS vs DARTS-ES table (Zela et al., ICLR 2020;
+// mean ± std over runs) and its DARTS vs R-DARTS(L2) table on the original
+// DARTS space.
 var paperMeans = []struct {
 	dataset, space, method string
 	mean, std              float64

@@ -162,6 +162,7 @@ func runSection(i int, r *Run, label, dot string, tryImage func(string, func(str
 		{"space / dataset", c.Space + " / " + c.Dataset},
 		{"seed", fmt.Sprint(c.Seed)},
 		{"epochs recorded", fmt.Sprintf("%d of %d (%s)", len(r.Epochs), c.Epochs, status)},
+		{"build", r.Build()},
 		{"search setup", fmt.Sprintf("order %d, %d cells, %d channels, batch %d, weight decay %g, drop path %g", c.Order, c.Layers, c.Channels, c.BatchSize, c.WeightDecay, c.DropPath)},
 	}
 	if r.Finished {
@@ -353,13 +354,15 @@ nav a { margin-right: 1em; }
 <h2 id="results">Results</h2>
 <p>Finished runs grouped by space, dataset and method; errors in percent, mean ± sample std over runs (seeds).
 One-shot valid error: the search network's error on the α half at the result epoch. Test error: the retrained
-architecture (when a retraining result was found). Paper: RobustDARTS (ICLR 2020) test errors, the main table and,
+architecture (when a retraining result was found). λ at ES stop: the dominant eigenvalue where the DARTS-ES rule first
+fires. Param-free share: the fraction of the normal cell's 8 edges that are parameter-free operations (skip, pooling,
+noise, none). Paper: RobustDARTS (ICLR 2020) test errors, the main table and,
 where reported, mean ± std over runs. Also as <a href="results.csv">results.csv</a> and <a href="results.json">results.json</a>.</p>
 {{if .Rows}}<table class="results">
-<tr><th>space</th><th>dataset</th><th>method</th><th>setting</th><th>runs</th><th>seeds</th><th>one-shot valid error</th><th>test error (n)</th><th>final λ</th><th>paper test error</th><th>paper mean ± std</th></tr>
+<tr><th>space</th><th>dataset</th><th>method</th><th>setting</th><th>runs</th><th>seeds</th><th>one-shot valid error</th><th>test error (n)</th><th>final λ</th><th>λ at ES stop</th><th>param-free share, normal cell</th><th>paper test error</th><th>paper mean ± std</th></tr>
 {{range .Rows}}<tr><td>{{.Space}}</td><td>{{.Dataset}}</td><td>{{.Method}}</td><td>{{dash .Setting}}</td><td class="n">{{.Runs}}</td><td>{{range $i, $s := .Seeds}}{{if $i}} {{end}}{{$s}}{{end}}</td>
 <td class="n">{{pm .ValidErr .ValidErrStd}}</td><td class="n">{{if .Tested}}{{pm .TestErr .TestErrStd}} ({{.Tested}}){{else}}—{{end}}</td>
-<td class="n">{{num .EV 4}}</td><td class="n">{{num .PaperBest 2}}</td><td class="n">{{pm .PaperMean .PaperStd}}</td></tr>
+<td class="n">{{num .EV 4}}</td><td class="n">{{num .StopEV 4}}</td><td class="n">{{num .ParamFree 2}}</td><td class="n">{{num .PaperBest 2}}</td><td class="n">{{pm .PaperMean .PaperStd}}</td></tr>
 {{end}}</table>{{else}}<p>No finished runs.</p>{{end}}
 
 <h3>Eigenvalue ↔ test error</h3>

@@ -9,7 +9,10 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
+
+	"github.com/rdarts/rdarts/internal/provenance"
 )
 
 // Num is a number that may be missing: NaN, written as null in JSON, an
@@ -72,10 +75,14 @@ type Row struct {
 	// Share of parameter-free ops in the result's normal cell
 	// (Run.ParamFreeShare), mean over runs.
 	ParamFree Num `json:"param_free_normal_mean"`
-	// The paper's numbers (spec §11); NaN where it reports none.
+	// The paper's numbers (Zela et al., ICLR 2020; see PaperResult); NaN
+	// where it reports none.
 	PaperBest Num `json:"paper_test_error"`
 	PaperMean Num `json:"paper_test_error_mean"`
 	PaperStd  Num `json:"paper_test_error_std"`
+	// Builds are the distinct Run.Build of the row's runs: the code that
+	// produced them.
+	Builds []string `json:"builds"`
 }
 
 // Table groups the finished runs by (space, dataset, method, setting) and
@@ -103,7 +110,7 @@ func Table(runs []*Run) []Row {
 	var rows []Row
 	for _, k := range keys {
 		g := groups[k]
-		row := Row{Space: k.space, Dataset: k.dataset, Method: k.method, Setting: k.setting, Runs: len(g)}
+		row := Row{Space: k.space, Dataset: k.dataset, Method: k.method, Setting: k.setting, Runs: len(g), Builds: builds(g)}
 		var valid, test, ev, stopEV, free []float64
 		for _, r := range g {
 			row.Seeds = append(row.Seeds, r.Config.Seed)
@@ -211,7 +218,7 @@ func Correlations(runs []*Run) []Correlation {
 
 var csvHeader = []string{"space", "dataset", "method", "setting", "runs", "seeds",
 	"valid_error_mean", "valid_error_std", "tested", "test_error_mean", "test_error_std", "final_ev_mean",
-	"paper_test_error", "paper_test_error_mean", "paper_test_error_std", "es_stop_ev_mean", "param_free_normal_mean"}
+	"paper_test_error", "paper_test_error_mean", "paper_test_error_std", "es_stop_ev_mean", "param_free_normal_mean", "builds"}
 
 // WriteCSV writes rows with a header line; missing numbers are empty fields
 // and numbers are printed in full precision.
@@ -222,7 +229,7 @@ func WriteCSV(w io.Writer, rows []Row) error {
 		cw.Write([]string{r.Space, r.Dataset, r.Method, r.Setting, strconv.Itoa(r.Runs), seedList(r.Seeds),
 			r.ValidErr.format(-1), r.ValidErrStd.format(-1), strconv.Itoa(r.Tested), r.TestErr.format(-1),
 			r.TestErrStd.format(-1), r.EV.format(-1), r.PaperBest.format(-1), r.PaperMean.format(-1), r.PaperStd.format(-1),
-			r.StopEV.format(-1), r.ParamFree.format(-1)})
+			r.StopEV.format(-1), r.ParamFree.format(-1), strings.Join(r.Builds, "; ")})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -260,6 +267,11 @@ type RunSummary struct {
 	Member      string `json:"member,omitempty"`
 	SelectScore Num    `json:"select_score"`
 	Chosen      bool   `json:"chosen,omitempty"`
+	// Build is Run.Build; FirstStart and LastStart the provenance records
+	// behind it (LastStart only when it differs from FirstStart).
+	Build      string             `json:"build"`
+	FirstStart *provenance.Record `json:"first_start,omitempty"`
+	LastStart  *provenance.Record `json:"last_start,omitempty"`
 }
 
 // Summarize builds the JSON summary of runs.
@@ -282,6 +294,13 @@ func Summarize(runs []*Run, warnings []string) Summary {
 			Member: r.MemberValue(), SelectScore: Num(math.NaN()), Chosen: r.Chosen}
 		if sc, ok := r.SelectScore(); ok {
 			rs.SelectScore = Num(sc)
+		}
+		rs.Build = r.Build()
+		if p, ok := r.FirstStart(); ok {
+			rs.FirstStart = &p
+		}
+		if p, ok := r.LastStart(); ok {
+			rs.LastStart = &p
 		}
 		if r.Finished {
 			rs.ValidErr = Num(r.ValidError)
@@ -321,17 +340,19 @@ func WriteJSON(w io.Writer, runs []*Run, warnings []string) error {
 }
 
 // WriteText prints rows as an aligned table, errors as mean ± std with two
-// decimals, and the correlations below it.
+// decimals, the correlations below it, and the builds that produced the
+// rows' runs (Run.Build), each with the rows it made.
 func WriteText(w io.Writer, rows []Row, corr []Correlation) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "space\tdataset\tmethod\tsetting\truns\tone-shot valid err %\ttest err % (n)\tfinal λ\tpaper test err %\tpaper mean ± std")
+	fmt.Fprintln(tw, "space\tdataset\tmethod\tsetting\truns\tone-shot valid err %\ttest err % (n)\tfinal λ\tλ at ES stop\tparam-free normal\tpaper test err %\tpaper mean ± std")
 	for _, r := range rows {
 		test := "—"
 		if r.Tested > 0 {
 			test = fmt.Sprintf("%s (%d)", pm(r.TestErr, r.TestErrStd), r.Tested)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.Space, r.Dataset, r.Method, dash(r.Setting), r.Runs,
-			pm(r.ValidErr, r.ValidErrStd), test, dash(r.EV.format(4)), dash(r.PaperBest.format(2)), pm(r.PaperMean, r.PaperStd))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Space, r.Dataset, r.Method, dash(r.Setting), r.Runs,
+			pm(r.ValidErr, r.ValidErrStd), test, dash(r.EV.format(4)), dash(r.StopEV.format(4)), dash(r.ParamFree.format(2)),
+			dash(r.PaperBest.format(2)), pm(r.PaperMean, r.PaperStd))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -342,6 +363,19 @@ func WriteText(w io.Writer, rows []Row, corr []Correlation) error {
 			what = c.Space + "/" + c.Dataset
 		}
 		fmt.Fprintf(w, "λ ↔ test error, %s (n=%d): Pearson %s, Spearman %s\n", what, c.N, dash(c.Pearson.format(3)), dash(c.Spearman.format(3)))
+	}
+	var order []string
+	made := map[string][]string{}
+	for _, r := range rows {
+		for _, b := range r.Builds {
+			if _, ok := made[b]; !ok {
+				order = append(order, b)
+			}
+			made[b] = append(made[b], strings.TrimSpace(fmt.Sprintf("%s/%s %s %s", r.Space, r.Dataset, r.Method, r.Setting)))
+		}
+	}
+	for _, b := range order {
+		fmt.Fprintf(w, "build %s: %s\n", b, strings.Join(made[b], ", "))
 	}
 	return nil
 }

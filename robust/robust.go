@@ -20,6 +20,7 @@ import (
 	"strconv"
 
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/train"
@@ -200,6 +201,16 @@ func Run(ctx context.Context, base search.Config, o Options) (Result, error) {
 			return res, err
 		}
 	}
+	// The lock is held for the whole run; the members' folders below have
+	// their own.
+	f, err := runfolder.Acquire(o.Dir)
+	if err != nil {
+		return res, err
+	}
+	defer f.Release()
+	if err := provenance.Append(f, provenance.Collect(backendName(o.Kernels)), provenance.NextEvent(f)); err != nil {
+		return res, err
+	}
 	for _, v := range values {
 		c := MemberConfig(base, o.Family, v)
 		dir := filepath.Join(o.Dir, MemberName(o.Family, v))
@@ -220,15 +231,18 @@ func Run(ctx context.Context, base search.Config, o Options) (Result, error) {
 	}
 	res.Best = Choose(res.Members, o.Rule)
 	res.Genotype = res.Members[res.Best].Genotype
-	f, err := runfolder.Acquire(o.Dir)
-	if err != nil {
-		return res, err
-	}
-	defer f.Release()
 	if err := f.Write(runfolder.GenotypeFile, []byte(res.Genotype+"\n")); err != nil {
 		return res, err
 	}
 	return res, f.WriteJSON("robust.json", res)
+}
+
+// backendName names a kernels backend for provenance ("" when unset).
+func backendName(k kernels.Backend) string {
+	if k == nil {
+		return ""
+	}
+	return k.Name()
 }
 
 func runSearch(ctx context.Context, c search.Config, dir string, o Options) (search.Outcome, error) {

@@ -15,5 +15,14 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 mkdir -p bin
-go build -o bin/rdarts ./cmd/rdarts
+# -buildvcs=auto stamps the commit (rdarts version, provenance.jsonl) even
+# where GOFLAGS says -buildvcs=false; go build cannot stamp inside a git
+# worktree, so the commit is also passed to the linker when git knows it.
+ldflags=()
+if rev=$(git rev-parse HEAD 2>/dev/null); then
+  dirty=false
+  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || dirty=true
+  ldflags=(-ldflags "-X github.com/rdarts/rdarts/internal/provenance.linkRevision=$rev -X github.com/rdarts/rdarts/internal/provenance.linkModified=$dirty")
+fi
+go build -buildvcs=auto "${ldflags[@]}" -o bin/rdarts ./cmd/rdarts
 echo "built bin/rdarts"

@@ -5,8 +5,8 @@ import (
 	"math"
 )
 
-// Adaptive is the regularisation schedule of DARTS-ADA (spec §5,
-// RD:src/search/train_search.py with early_stop 3): each time the DARTS-ES
+// Adaptive is the regularisation schedule of DARTS-ADA (docs/method.md,
+// DARTS-ADA; RD:src/search/train_search.py with early_stop 3): each time the DARTS-ES
 // rule fires, the search rolls back to the stop epoch and multiplies the
 // weight decay of w by Factor, until the decay has reached Max.
 //

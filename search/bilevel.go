@@ -25,7 +25,7 @@ const (
 	rngValid
 )
 
-// Bilevel is the DARTS optimisation of spec §2: an Adam step on α using a
+// Bilevel is the DARTS optimisation of docs/method.md (Bilevel step): an Adam step on α using a
 // validation batch (first order, or second order through the unrolled weight
 // step), then an SGD step on w using a training batch.
 type Bilevel struct {
@@ -55,6 +55,8 @@ type Bilevel struct {
 	bn    [][]float32 // BN running statistics, kept across the unrolled forward
 	pcg   *rand.PCG
 	ctx   nn.Ctx
+	// lanczos is the warm start of the next eigenvalue analysis.
+	lanczos LanczosState
 }
 
 // NewBilevel wires a network to its optimisers. wd is the weight decay of w.
@@ -163,7 +165,8 @@ func (b *Bilevel) WeightStep(train Batch, lr, dropPath float64, epoch, step int)
 }
 
 // AlphaGrad leaves ∇_α of the validation loss in the α gradients: first
-// order at the current w, or second order (spec §2, DARTS eq. 7–8):
+// order at the current w, or second order (docs/method.md, Second order;
+// DARTS eq. 7–8):
 //
 //	g = ∇_α L_val(w′, α) − η·[∇_α L_train(w⁺, α) − ∇_α L_train(w⁻, α)] / 2R
 //

@@ -2,6 +2,7 @@ package search
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
@@ -9,8 +10,13 @@ import (
 )
 
 // stateVersion changes when State's layout does: an older checkpoint is
-// refused by name instead of being misread.
-const stateVersion = 2
+// refused by name instead of being misread. Version 2 lacks only Lanczos
+// and still loads: its next eigenvalue analysis starts from a random
+// vector, as a run that has made none.
+const stateVersion = 3
+
+// oldestStateVersion is the oldest format LoadState reads.
+const oldestStateVersion = 2
 
 // State is everything a run needs to continue exactly where it stopped:
 // weights, α, both optimisers, batch-norm statistics, the position in the
@@ -29,11 +35,14 @@ type State struct {
 	// Result, when set, is the run's answer where it is not the last
 	// epoch's record (the DARTS-ES stop epoch, RS-ws' selection).
 	Result *Metrics
+	// Lanczos is the eigenvalue analysis' warm start (since version 3).
+	Lanczos LanczosState
 }
 
 // capture copies the searcher's state into a State.
 func (b *Bilevel) capture() State {
 	s := State{Version: stateVersion, Net: b.Net.W.Snapshot(), SGD: b.SGD.State(), Adam: b.Adam.State()}
+	s.Lanczos = LanczosState{Epoch: b.lanczos.Epoch, Start: slices.Clone(b.lanczos.Start), Vector: slices.Clone(b.lanczos.Vector)}
 	for _, a := range b.Net.Alphas() {
 		s.Alpha = append(s.Alpha, append([]float32(nil), a.Value.Data...))
 	}
@@ -60,6 +69,7 @@ func (b *Bilevel) restore(s State) error {
 	}
 	b.SGD.SetState(s.SGD)
 	b.Adam.SetState(s.Adam)
+	b.lanczos = LanczosState{Epoch: s.Lanczos.Epoch, Start: slices.Clone(s.Lanczos.Start), Vector: slices.Clone(s.Lanczos.Vector)}
 	return nil
 }
 
@@ -69,8 +79,8 @@ func LoadState(path string) (State, error) {
 	if err := runfolder.LoadGob(path, "search", &s); err != nil {
 		return s, err
 	}
-	if s.Version != stateVersion {
-		return s, fmt.Errorf("checkpoint %s was written by another version of rdarts (format %d, this one reads %d)", path, s.Version, stateVersion)
+	if s.Version < oldestStateVersion || s.Version > stateVersion {
+		return s, fmt.Errorf("checkpoint %s was written by another version of rdarts (format %d, this one reads %d to %d)", path, s.Version, oldestStateVersion, stateVersion)
 	}
 	return s, nil
 }

@@ -9,7 +9,8 @@ import (
 	"github.com/rdarts/rdarts/space"
 )
 
-// Config is everything that defines a search run (spec §2). It is written
+// Config is everything that defines a search run (docs/method.md,
+// Bilevel step). It is written
 // to the run folder as config.json, and a run can be repeated from it.
 // The zero value is not useful: start from Defaults.
 type Config struct {
@@ -50,13 +51,13 @@ type Config struct {
 	// KeepCheckpoints keeps every epoch's checkpoint (checkpoint_<e>.gob)
 	// for later analysis (rdarts hessian --epoch, rdarts analyze drop).
 	KeepCheckpoints bool `json:"keep_checkpoints" yaml:"keep_checkpoints"`
-	// ES holds DARTS-ES' constants (spec §4).
+	// ES holds DARTS-ES' constants (docs/method.md, DARTS-ES).
 	ES ESConfig `json:"es" yaml:"es"`
 	// ESSimulate records where DARTS-ES would stop but runs to the end.
 	ESSimulate bool `json:"es_simulate" yaml:"es_simulate"`
-	// ADA holds DARTS-ADA's constants (spec §5).
+	// ADA holds DARTS-ADA's constants (docs/method.md, DARTS-ADA).
 	ADA ADAConfig `json:"ada" yaml:"ada"`
-	// RSArchs and RSBatches configure RS-ws' final selection (spec §7).
+	// RSArchs and RSBatches configure RS-ws' final selection (docs/method.md, RS-ws).
 	RSArchs   int `json:"rs_archs" yaml:"rs_archs"`
 	RSBatches int `json:"rs_batches" yaml:"rs_batches"`
 	// Member, when set, says the run is one member of an R-DARTS grid;
@@ -88,7 +89,7 @@ type ADAConfig struct {
 	Max    float64 `json:"max" yaml:"max"`
 }
 
-// Defaults are the paper's full-scale settings (spec §2): 50 epochs, 8
+// Defaults are the paper's full-scale settings (docs/method.md, Data and batches): 50 epochs, 8
 // cells, 16 channels, batch 64, second order, as the reference's scripts;
 // the dataset defaults to the one every installation has, Fashion-MNIST.
 func Defaults() Config {

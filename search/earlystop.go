@@ -13,7 +13,7 @@ type EpochEV struct {
 }
 
 // EarlyStop is the DARTS-ES rule of the reference (RD:src/utils.py
-// EVLocalAvg plus its early_stop method; spec §4). After each eigenvalue
+// EVLocalAvg plus its early_stop method; docs/method.md, DARTS-ES). After each eigenvalue
 // evaluation it appends a local average of λ to a list la and, once far
 // enough into the run, stops when
 //
@@ -191,7 +191,8 @@ func (es *EarlyStop) History() []EpochEV { return slices.Clone(es.hist) }
 // checkpoint of that epoch was written, and the local averages and later
 // checks see only the λ of the run being continued.
 //
-// This deliberately fixes a reference quirk (spec §5): there the tracker
+// This deliberately fixes a reference quirk (docs/decisions.md;
+// docs/method.md, DARTS-ADA): there the tracker
 // reloaded with the checkpoint is not passed on, so the original one keeps
 // the λ of the discarded epochs s+1 … e and later checks mix old and new
 // values. A Finish is undone if its evaluation is dropped.

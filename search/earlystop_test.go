@@ -9,13 +9,13 @@ import (
 	"testing"
 )
 
-// λ of the logged runs (spec §3: S1, CIFAR-10, seed 1, dominant EV at epochs
+// λ of the logged runs (the reference implementation's logs: S1, CIFAR-10, seed 1, dominant EV at epochs
 // 0, 2, …, 48 and 49), as printed there to 4 decimals.
 var loggedRuns = []struct {
 	name              string
 	evs               string
 	decided, stop     int     // first stop (0, 0 if never)
-	current, previous float64 // la[−1], la[−5] at that check, from the spec's table
+	current, previous float64 // la[−1], la[−5] at that check, from those logs
 }{
 	{"dp0 wd3e-4", "0.1788 0.1482 0.1703 0.1464 0.1211 0.2488 0.2311 0.3595 0.2246 0.3859 0.2085 0.4298 0.5083 0.2287 0.4098 0.5024 0.4997 0.25 0.4574 0.5168 0.6438 0.4592 0.7071 1.3192 0.5272 0.5212", 22, 10, 0.3217, 0.2214},
 	{"dp0 wd2.7e-3", "0.1437 0.1032 0.1397 0.1363 0.1172 0.2384 0.1898 0.1708 0.1537 0.149 0.1214 0.1941 0.1877 0.0845 0.1989 0.2216 0.1539 0.1224 0.164 0.3208 0.2613 0.281 0.4405 0.614 0.5054 0.4391", 42, 30, 0.2299, 0.1563},
@@ -50,7 +50,7 @@ func evsOf(s []EpochEV) []float64 {
 }
 
 // TestLoggedRuns feeds each logged run through Observe/Finish and checks the
-// first stop against spec §4's table.
+// first stop against the logs' stops.
 //
 // Hand check of the first run's stop: the first check is at epoch 22
 // (la epoch 22−4 = 18, 18−8 = 10 ≥ 10), where
@@ -97,8 +97,8 @@ func TestLoggedRuns(t *testing.T) {
 	}
 }
 
-// TestLocalAveragesFirstRun checks the 26 local averages listed in spec §4.
-// The spec computed them from the unrounded λ, so three of them (0.1836,
+// TestLocalAveragesFirstRun checks the 26 local averages of the first logged
+// run. They were computed from the unrounded λ, so three of them (0.1836,
 // 0.4452, 0.5568) differ in the 4th decimal from means of the rounded λ
 // (0.18354, 0.44526, 0.55686): the tolerance is 1e-4, two half-units.
 // Hand values of the rule's three regimes:

@@ -109,6 +109,11 @@ func (r *Runner) Hessian(exact bool, topK int) (Eigen, error) {
 	}
 	var vb data.Batch
 	r.valid.RandomBatch(epoch, r.train.Steps()-1, &vb)
+	if l := &r.b.lanczos; l.Epoch == epoch {
+		// The checkpoint was taken after this epoch's analysis: repeat it
+		// from the start it had.
+		l.Vector = l.Start
+	}
 	return r.b.DominantEigenvalue(toBatch(&vb), r.DropPath(epoch), r.Cfg.ArchWeightDecay, epoch, exact, topK)
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/rdarts/rdarts/space"
 )
 
-// RS-ws, random search with weight sharing (Li & Talwalkar; spec §7): the
+// RS-ws, random search with weight sharing (Li & Talwalkar; docs/method.md, RS-ws): the
 // one-shot weights are trained with a fresh random architecture (one-hot α)
 // on every minibatch; no α is learnt. Loss and gradients are those of the
 // sampled architecture's ops; the other ops run forward too, output

@@ -12,6 +12,7 @@ import (
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/optim"
 	"github.com/rdarts/rdarts/space"
@@ -49,6 +50,7 @@ type Runner struct {
 	es                  *EarlyStop
 	method              Method
 	state               State
+	backend             string // the kernels backend, for provenance
 	folder              *runfolder.Folder
 	opened              string // the checkpoint Open loaded
 }
@@ -73,7 +75,7 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 		return nil, err
 	}
 	if cfg.BatchSize > trainSet.Len() {
-		return nil, fmt.Errorf("batch-size: %d is more than the %d images of the training half", cfg.BatchSize, trainSet.Len())
+		return nil, fmt.Errorf("--batch-size: %d is more than the %d images of the training half", cfg.BatchSize, trainSet.Len())
 	}
 	if err := runfolder.CheckMemory(SearchBytes(sp, cfg, ds.C, ds.H, ds.W), fmt.Sprintf("the one-shot network (--layers %d, --init-channels %d, --batch-size %d)", cfg.Layers, cfg.Channels, cfg.BatchSize)); err != nil {
 		return nil, err
@@ -88,7 +90,7 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{Cfg: cfg, Dir: dir, Log: log, sp: sp, b: NewBilevel(net, k, cfg)}
+	r := &Runner{Cfg: cfg, Dir: dir, Log: log, sp: sp, b: NewBilevel(net, k, cfg), backend: k.Name()}
 	r.train = data.Loader{Data: trainSet, BatchSize: cfg.BatchSize, Shuffle: true, Transform: tf, Seed: cfg.Seed, Stream: 1}
 	r.valid = data.Loader{Data: validSet, BatchSize: cfg.BatchSize, Transform: tf, Seed: cfg.Seed, Stream: 2}
 	// The reference validates on the α half with the training transform.
@@ -119,13 +121,18 @@ func (r *Runner) Done() bool { return r.state.Pos.Done }
 // Start takes the run folder's lock and prepares it (runfolder.Begin):
 // a new run, or with resume the saved one, which must have the settings of
 // r.Cfg. A resumed run without a checkpoint starts at epoch 0; a finished
-// one writes any missing final file.
+// one writes any missing final file. Each start and resume adds a record
+// to the folder's provenance.jsonl.
 func (r *Runner) Start(resume bool) error {
 	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
 	if err != nil {
 		return err
 	}
 	r.folder = f
+	if err := provenance.Append(f, provenance.Collect(r.backend), provenance.Event(resume)); err != nil {
+		r.Close()
+		return err
+	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err

@@ -47,7 +47,7 @@ func randBatch(r *rand.Rand, n, c, h, classes int) Batch {
 	return Batch{X: x, Y: y}
 }
 
-// TestSecondOrderAlphaGradient compares the unrolled α gradient (spec §2)
+// TestSecondOrderAlphaGradient compares the unrolled α gradient (docs/method.md, Second order)
 // with a direct central difference of
 // F(α) = L_val(w − η(m·buf + ∇_w L_train(w,α) + λw), α) along random
 // directions. ReLUs are swapped for a steep softplus: with real ReLUs w′

@@ -7,7 +7,8 @@ import (
 	"sort"
 )
 
-// Derive discretises α into a genotype (spec §8, DARTS genotype()). α rows are
+// Derive discretises α into a genotype (docs/method.md, Discretisation;
+// DARTS genotype()). α rows are
 // logits, one row per edge of s in α-row order; softmax is taken per row.
 // Per node and cell kind an edge's score is its largest weight over ops other
 // than none (all ops if the edge has no none); the two best edges are kept,

@@ -7,7 +7,7 @@ import "testing"
 // testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	f.Add(dartsV2Text)
-	f.Add(specExample)
+	f.Add(s1Example)
 	f.Fuzz(func(t *testing.T, src string) {
 		g, err := Parse(src)
 		if err != nil {

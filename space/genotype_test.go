@@ -9,8 +9,8 @@ import (
 const (
 	// dartsV2Text is DARTS_V2 as DA:cnn/genotypes.py writes it.
 	dartsV2Text = `Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 0), ('sep_conv_3x3', 1), ('sep_conv_3x3', 1), ('skip_connect', 0), ('skip_connect', 0), ('dil_conv_3x3', 2)], normal_concat=[2, 3, 4, 5], reduce=[('max_pool_3x3', 0), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('skip_connect', 2), ('max_pool_3x3', 1)], reduce_concat=[2, 3, 4, 5])`
-	// specExample is the logged S1 genotype of spec §8.
-	specExample = `Genotype(normal=[('skip_connect', 1), ('dil_conv_3x3', 0), ('skip_connect', 2), ('skip_connect', 0), ('skip_connect', 0), ('skip_connect', 2), ('skip_connect', 2), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=range(2, 6))`
+	// s1Example is an S1 genotype logged by the reference implementation.
+	s1Example = `Genotype(normal=[('skip_connect', 1), ('dil_conv_3x3', 0), ('skip_connect', 2), ('skip_connect', 0), ('skip_connect', 0), ('skip_connect', 2), ('skip_connect', 2), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('max_pool_3x3', 1)], reduce_concat=range(2, 6))`
 )
 
 func mustParse(t *testing.T, src string) Genotype {
@@ -37,9 +37,9 @@ func TestParseDARTSV2(t *testing.T) {
 }
 
 func TestParseSpecExample(t *testing.T) {
-	g := mustParse(t, specExample)
-	if g.String() != specExample {
-		t.Errorf("print(parse(x)) != x:\n got %s\nwant %s", g, specExample)
+	g := mustParse(t, s1Example)
+	if g.String() != s1Example {
+		t.Errorf("print(parse(x)) != x:\n got %s\nwant %s", g, s1Example)
 	}
 	if g.Normal[1] != (Pair{"dil_conv_3x3", 0}) || g.Reduce[7] != (Pair{"max_pool_3x3", 1}) || len(g.ReduceConcat) != 4 {
 		t.Errorf("parsed %+v", g)
@@ -52,17 +52,17 @@ func TestParseSpecExample(t *testing.T) {
 
 func TestParseVariants(t *testing.T) {
 	variants := map[string]string{
-		"double quotes": strings.ReplaceAll(specExample, "'", `"`),
-		"concat lists":  strings.ReplaceAll(specExample, "range(2, 6)", "[2, 3, 4, 5]"),
-		"log prefix":    "genotype = " + specExample,
-		"python name":   "DARTS_V2=" + specExample,
-		"no spaces":     strings.ReplaceAll(specExample, " ", ""),
-		"newlines":      strings.NewReplacer("(", "(\n\t", ", ", " ,\r\n  ", "=", " = ").Replace(specExample) + "\n",
+		"double quotes": strings.ReplaceAll(s1Example, "'", `"`),
+		"concat lists":  strings.ReplaceAll(s1Example, "range(2, 6)", "[2, 3, 4, 5]"),
+		"log prefix":    "genotype = " + s1Example,
+		"python name":   "DARTS_V2=" + s1Example,
+		"no spaces":     strings.ReplaceAll(s1Example, " ", ""),
+		"newlines":      strings.NewReplacer("(", "(\n\t", ", ", " ,\r\n  ", "=", " = ").Replace(s1Example) + "\n",
 		"trailing commas": strings.NewReplacer("1)", "1,)", "0)]", "0),]", "range(2, 6))", "[2, 3, 4, 5,],)").
-			Replace(specExample),
+			Replace(s1Example),
 		"reordered": `Genotype(reduce_concat=range(2, 6), reduce=[('max_pool_3x3', 1), ('max_pool_3x3', 0), ('skip_connect', 2), ('max_pool_3x3', 1), ('skip_connect', 2), ('max_pool_3x3', 0), ('max_pool_3x3', 0), ('max_pool_3x3', 1)], normal_concat=[2,3,4,5], normal=[('skip_connect', 1), ('dil_conv_3x3', 0), ('skip_connect', 2), ('skip_connect', 0), ('skip_connect', 0), ('skip_connect', 2), ('skip_connect', 2), ('skip_connect', 1)])`,
 	}
-	want := mustParse(t, specExample)
+	want := mustParse(t, s1Example)
 	for name, src := range variants {
 		g, err := Parse(src)
 		if err != nil {
@@ -76,7 +76,7 @@ func TestParseVariants(t *testing.T) {
 }
 
 func TestPrintParseRoundTrip(t *testing.T) {
-	gs := []Genotype{DARTSV2, mustParse(t, specExample)}
+	gs := []Genotype{DARTSV2, mustParse(t, s1Example)}
 	// Non-contiguous concat, duplicate sources and five nodes (NASNet-like).
 	gs = append(gs, Genotype{
 		Normal:       []Pair{{"sep_conv_5x5", 1}, {"sep_conv_3x3", 0}, {"avg_pool_3x3", 1}, {"skip_connect", 1}, {"conv_7x1_1x7", 2}, {"noise", 3}, {"none", 0}, {"sep_conv_7x7", 4}, {"dil_conv_5x5", 5}, {"skip_connect", 5}},
@@ -122,13 +122,13 @@ func TestParseErrors(t *testing.T) {
 		{"unknown field", strings.Replace(v2, "reduce_concat", "reduce_cat", 1), `unknown field "reduce_cat"`, 0, 0},
 		{"duplicate field", strings.Replace(v2, "reduce_concat", "normal_concat", 1), "field normal_concat given twice", 0, 0},
 		{"odd pairs", strings.Replace(v2, "('skip_connect', 0), ('dil_conv_3x3', 2)", "('skip_connect', 0)", 1), "normal has 7 pairs; want 2 per node", 0, 0},
-		{"no pairs", strings.Replace(specExample, specExample[16:strings.Index(specExample, "]")+1], "[]", 1), "normal has 0 pairs", 0, 0},
+		{"no pairs", strings.Replace(s1Example, s1Example[16:strings.Index(s1Example, "]")+1], "[]", 1), "normal has 0 pairs", 0, 0},
 		{"empty concat", strings.Replace(v2, "[2, 3, 4, 5]", "[]", 1), "normal_concat is empty", 0, 0},
 		{"concat out of range", strings.Replace(v2, "[2, 3, 4, 5]", "[2, 3, 4, 6]", 1), "normal_concat: state 6 is not an intermediate state 2..5", 0, 0},
 		{"concat twice", strings.Replace(v2, "[2, 3, 4, 5]", "[2, 3, 3]", 1), "state 3 listed twice", 0, 0},
-		{"range too long", strings.Replace(specExample, "range(2, 6)", "range(2, 7)", 1), "range(2, 7) is not within the intermediate states 2..5", 0, 0},
-		{"huge range", strings.Replace(specExample, "range(2, 6)", "range(2, 999999999999)", 1), "is not within the intermediate states", 0, 0},
-		{"empty range", strings.Replace(specExample, "range(2, 6)", "range(6, 2)", 1), "range(6, 2) is empty", 0, 0},
+		{"range too long", strings.Replace(s1Example, "range(2, 6)", "range(2, 7)", 1), "range(2, 7) is not within the intermediate states 2..5", 0, 0},
+		{"huge range", strings.Replace(s1Example, "range(2, 6)", "range(2, 999999999999)", 1), "is not within the intermediate states", 0, 0},
+		{"empty range", strings.Replace(s1Example, "range(2, 6)", "range(6, 2)", 1), "range(6, 2) is empty", 0, 0},
 		{"overflow", strings.Replace(v2, "('sep_conv_3x3', 1)", "('sep_conv_3x3', 99999999999999999999999)", 1), "integer 99999999999999999999999 out of range", 0, 0},
 		{"missing comma", strings.Replace(v2, "('sep_conv_3x3', 0), ('sep_conv_3x3', 1)", "('sep_conv_3x3', 0) ('sep_conv_3x3', 1)", 1), "expected ',' or ']' in normal, found '('", 0, 0},
 		{"op not quoted", strings.Replace(v2, "'sep_conv_3x3'", "sep_conv_3x3", 1), "expected a quoted op name in normal pair 0, found 'sep_conv_3x3'", 0, 0},

@@ -15,7 +15,8 @@ const (
 	OpConv7x1And1x7 = "conv_7x1_1x7"
 )
 
-// opNames is the order OpNames reports; it follows the op table of the spec.
+// opNames is the order OpNames reports; it follows the op table of docs/method.md
+// (Operations).
 var opNames = []string{
 	OpNone, OpNoise, OpMaxPool3x3, OpAvgPool3x3, OpSkipConnect,
 	OpSepConv3x3, OpSepConv5x5, OpSepConv7x7,

@@ -7,7 +7,7 @@ import (
 	"slices"
 )
 
-// Sample draws a random architecture of s for RS-ws (spec §7): per node and
+// Sample draws a random architecture of s for RS-ws (docs/method.md, RS-ws): per node and
 // cell kind two distinct incoming edges uniformly, and for each an op
 // uniformly from that edge's list (none and noise included). On a fixed
 // topology (exactly two edges per node, as in s5) only the ops are drawn. The

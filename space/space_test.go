@@ -20,7 +20,7 @@ func TestDAGEdges(t *testing.T) {
 	if len(edges) != 14 {
 		t.Fatalf("DAGEdges(4) has %d edges, want 14", len(edges))
 	}
-	// Node i owns edges start..start+i+1, by source (spec §1.2).
+	// Node i owns edges start..start+i+1, by source (docs/method.md, Search spaces).
 	first := map[int]int{0: 0, 1: 2, 2: 5, 3: 9}
 	for node, start := range first {
 		for j := 0; j < node+2; j++ {
@@ -84,7 +84,7 @@ func TestGetUniformLists(t *testing.T) {
 	}
 }
 
-// TestS1Table checks every row of the S1 table of spec §1.3.
+// TestS1Table checks every row of the S1 table of docs/method.md (Search spaces).
 func TestS1Table(t *testing.T) {
 	const (
 		skip = "skip_connect"

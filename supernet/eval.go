@@ -11,7 +11,7 @@ import (
 	"github.com/rdarts/rdarts/space"
 )
 
-// EvalConfig sizes an evaluation network (spec §9).
+// EvalConfig sizes an evaluation network (docs/method.md, Retraining).
 type EvalConfig struct {
 	InChannels int // 1 for grey datasets, 3 for colour
 	Classes    int
@@ -141,7 +141,7 @@ func cloneGenotype(g space.Genotype) space.Genotype {
 
 // Forward computes the logits and, in training mode with the auxiliary head
 // enabled, the auxiliary logits (nil otherwise). The training loss is
-// CE(logits) + 0.4·CE(aux) (spec §9).
+// CE(logits) + 0.4·CE(aux) (docs/method.md, Retraining).
 func (n *EvalNetwork) Forward(c *nn.Ctx, x *autograd.Var) (logits, aux *autograd.Var) {
 	c.Begin()
 	s0 := n.stem.Forward(c, x)

@@ -1,6 +1,6 @@
 // Package supernet holds the DARTS networks: the one-shot search network of
-// MixedOps weighted by softmax(α) (spec §1.2, §1.5) and the evaluation
-// network built from a genotype (spec §9).
+// MixedOps weighted by softmax(α) (docs/method.md, One-shot network) and the
+// evaluation network built from a genotype (docs/method.md, Retraining).
 package supernet
 
 import (
@@ -60,7 +60,8 @@ type Network struct {
 	head        *nn.Linear
 }
 
-// MixedOp is one edge of the one-shot cell: Σ_k w_k·op_k(x) (spec §1.2).
+// MixedOp is one edge of the one-shot cell: Σ_k w_k·op_k(x) (docs/method.md,
+// One-shot network).
 type MixedOp struct {
 	Ops   []nn.Layer
 	Names []string
@@ -296,7 +297,7 @@ func AlphaRows(v *autograd.Var) [][]float64 {
 	return rows
 }
 
-// Genotype discretises the current α (spec §8).
+// Genotype discretises the current α (docs/method.md, Discretisation).
 func (n *Network) Genotype() space.Genotype {
 	return space.Derive(n.Cfg.Space, AlphaRows(n.AlphaNormal), AlphaRows(n.AlphaReduce))
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/rdarts/rdarts/space"
 )
 
-// Config is everything that defines a training run (spec §9). It is written
+// Config is everything that defines a training run (docs/method.md,
+// Retraining). It is written
 // to the run folder as config.json. Start from Defaults.
 type Config struct {
 	// Genotype is the architecture in DARTS notation.
@@ -56,7 +57,7 @@ type Config struct {
 	Seed      uint64 `json:"seed" yaml:"seed"`
 }
 
-// Defaults are the evaluation protocol of spec §9: 600 epochs, batch 96,
+// Defaults are the evaluation protocol of docs/method.md (Retraining): 600 epochs, batch 96,
 // SGD 0.025 with cosine decay to 0, momentum 0.9, weight decay 3e-4, clip 5,
 // auxiliary tower with weight 0.4, cutout, drop path 0.2, and the network
 // size of the dataset (Layers and Channels 0).
@@ -69,7 +70,7 @@ func Defaults() Config {
 
 // DefaultSize is the network size of the paper's protocol for a dataset:
 // 20 cells of 36 channels for CIFAR-10 (as DARTS), 8 cells of 16 channels
-// for the others (spec §9).
+// for the others (docs/method.md, Retraining).
 func DefaultSize(dataset string) (layers, channels int) {
 	if dataset == "cifar10" {
 		return 20, 36

@@ -1,5 +1,5 @@
 // Package train retrains a genotype from scratch — the evaluation protocol
-// of spec §9 — and runs exhaustive ground-truth studies of small spaces.
+// of docs/method.md (Retraining) — and runs exhaustive ground-truth studies of small spaces.
 //
 // # Protocol
 //

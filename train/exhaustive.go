@@ -15,6 +15,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
@@ -48,7 +49,8 @@ const (
 	resultsFile    = "results.jsonl"
 )
 
-// Exhaustive trains every architecture of a space (spec §1.4: the 81 of S5),
+// Exhaustive trains every architecture of a space (the 81 of S5: docs/method.md,
+// Search spaces),
 // Workers at a time, each in a run folder of its own under Dir/runs, and
 // appends a line to Dir/results.jsonl as each finishes. Interrupted (ctx
 // cancelled), every running training checkpoints and Run returns
@@ -114,6 +116,9 @@ func (e *Exhaustive) Run(ctx context.Context) error {
 		return err
 	}
 	defer study.Release()
+	if err := provenance.Append(study, provenance.Collect(backendName(e.Kernels)), provenance.NextEvent(study)); err != nil {
+		return err
+	}
 	if err := e.start(study); err != nil {
 		return err
 	}
@@ -458,4 +463,12 @@ func Summarize(ranking []Entry) Summary {
 		s.MedianError = (ranking[n/2-1].Mean + ranking[n/2].Mean) / 2
 	}
 	return s
+}
+
+// backendName names a kernels backend for provenance ("" when unset).
+func backendName(k kernels.Backend) string {
+	if k == nil {
+		return ""
+	}
+	return k.Name()
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/rdarts/rdarts/autograd"
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/nn"
 	"github.com/rdarts/rdarts/optim"
@@ -86,6 +87,7 @@ type Runner struct {
 	// Force lets Start replace a folder that holds another run's files.
 	Force bool
 
+	backend     string // the kernels backend, for provenance
 	folder      *runfolder.Folder
 	net         *supernet.EvalNetwork
 	tape        *autograd.Tape
@@ -151,7 +153,7 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 		return nil, err
 	}
 	if cfg.TrainSize > ds.Train.N {
-		return nil, fmt.Errorf("train-size: %d is more than the %d training images of %s", cfg.TrainSize, ds.Train.N, cfg.Dataset)
+		return nil, fmt.Errorf("--train-size: %d is more than the %d training images of %s", cfg.TrainSize, ds.Train.N, cfg.Dataset)
 	}
 	if end := cfg.ValidFrom + cfg.ValidSize; cfg.ValidSize > 0 && end > ds.Train.N {
 		return nil, fmt.Errorf("valid-size: the held-out images end at %d, past the %d training images of %s", end, ds.Train.N, cfg.Dataset)
@@ -178,7 +180,7 @@ func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{Cfg: cfg, Dir: dir, Log: log, net: net, tape: autograd.NewTape(k), pcg: rand.NewPCG(0, 0)}
+	r := &Runner{Cfg: cfg, Dir: dir, Log: log, net: net, tape: autograd.NewTape(k), pcg: rand.NewPCG(0, 0), backend: k.Name()}
 	r.sgd = &optim.SGD{LR: cfg.LR, Momentum: cfg.Momentum, WeightDecay: cfg.WeightDecay}
 	r.ctx = nn.Ctx{T: r.tape, Train: true, Rng: rand.New(r.pcg)}
 	for _, v := range net.W.Vars {
@@ -204,13 +206,18 @@ func (r *Runner) Network() *supernet.EvalNetwork { return r.net }
 // Start takes the run folder's lock and prepares it (runfolder.Begin):
 // a new run, or with resume the saved one, which must have the settings of
 // r.Cfg. A resumed run without a checkpoint starts at epoch 0; a finished
-// one writes any missing final file.
+// one writes any missing final file. Each start and resume adds a record
+// to the folder's provenance.jsonl.
 func (r *Runner) Start(resume bool) error {
 	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
 	if err != nil {
 		return err
 	}
 	r.folder = f
+	if err := provenance.Append(f, provenance.Collect(r.backend), provenance.Event(resume)); err != nil {
+		r.Close()
+		return err
+	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err
@@ -276,7 +283,7 @@ func (r *Runner) reseed(epoch, step, purpose int) {
 	r.pcg.Seed(r.Cfg.Seed, uint64(epoch)<<40^uint64(step)<<8^uint64(purpose))
 }
 
-// objective is the training loss of spec §9: CE(logits) + w·CE(aux) when the
+// objective is the training loss of docs/method.md (Retraining): CE(logits) + w·CE(aux) when the
 // network has an auxiliary head (in training mode), else CE(logits).
 func objective(c *nn.Ctx, net *supernet.EvalNetwork, x *autograd.Var, y []int32, auxWeight float64) (loss, logits *autograd.Var) {
 	logits, aux := net.Forward(c, x)

@@ -2,8 +2,8 @@
 """PyTorch twin of `rdarts bench`: the same one-shot network, search step and
 Hessian eigenvalue, timed the same way, for bench/compare.sh.
 
-Written for rdarts from the specification (shared/spec/robustdarts-reference.md
-§1-§3), not copied from the reference code. Needs only Debian's python3-torch
+Written for rdarts from docs/method.md (Operations, Search spaces, One-shot
+network, Bilevel step, Eigen-analysis), not copied from the reference code. Needs only Debian's python3-torch
 (and the python3-numpy it pulls in).
 
 Items (as in rdarts):
@@ -46,7 +46,7 @@ SIZES = {
 DARTS_OPS = ["none", "max_pool_3x3", "avg_pool_3x3", "skip_connect",
              "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"]
 
-# S1 per edge: (normal ops, reduce ops), spec §1.3.
+# S1 per edge: (normal ops, reduce ops), docs/method.md (Search spaces).
 S1 = [
     (["skip_connect", "dil_conv_3x3"], ["max_pool_3x3", "avg_pool_3x3"]),
     (["skip_connect", "dil_conv_5x5"], ["max_pool_3x3", "dil_conv_3x3"]),
@@ -224,7 +224,7 @@ class Network(nn.Module):
 
 
 class Search:
-    """The bilevel step of spec §2 on one network."""
+    """The bilevel step of docs/method.md (Bilevel step) on one network."""
 
     def __init__(self, net, order, reference_backward):
         self.net, self.order, self.refbw = net, order, reference_backward

@@ -18,8 +18,8 @@ func newCmdAnalyzeES(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "es RUN_DIR",
 		Short: "Apply the DARTS-ES stopping rule offline to a run's eigenvalues",
-		Long: `Read the eigenvalues ("ev") of a run's metrics.jsonl and apply the DARTS-ES rule of spec §4
-with the run's constants: where it would have stopped, and the genotype and validation accuracy
+		Long: `Read the eigenvalues ("ev") of a run's metrics.jsonl and apply the DARTS-ES rule
+(docs/method.md, DARTS-ES) with the run's constants: where it would have stopped, and the genotype and validation accuracy
 of that epoch. Prints one JSON object.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

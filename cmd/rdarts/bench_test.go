@@ -31,7 +31,7 @@ func TestBenchSmoke(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, se)
 	}
-	for _, want := range []string{"search1", "search2", "eval", "eigen", "exact", "GFLOPS", "peak RSS MB", "ev "} {
+	for _, want := range []string{"search1", "search2", "eval", "eigen", "exact", "GFLOPS", "% SGEMM", "peak RSS MB", "ev "} {
 		if !strings.Contains(so, want) {
 			t.Errorf("table lacks %q:\n%s", want, so)
 		}

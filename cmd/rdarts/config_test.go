@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -33,8 +34,13 @@ func TestLoadConfig(t *testing.T) {
 	if c.Space != "s3" || c.Epochs != 3 || c.ES.Factor != 1.5 || c.Layers != 8 {
 		t.Errorf("config %+v", c)
 	}
-	os.WriteFile(p, []byte("epoch: 7\n"), 0o644)
-	if _, err := loadConfig(p, fs); err == nil || !strings.Contains(err.Error(), "epoch") {
+	// Flag names work as keys too, the DARTS-ES constants prefixed.
+	os.WriteFile(p, []byte("space: s3\ninit-channels: 7\nes-factor: 1.5\nbatch_size: 32\n"), 0o644)
+	if c, err = loadConfig(p, fs); err != nil || c.Channels != 7 || c.ES.Factor != 1.5 || c.BatchSize != 32 || c.Epochs != 3 {
+		t.Errorf("flag names as keys: %+v %v", c, err)
+	}
+	os.WriteFile(p, []byte("space: s3\nepoch: 7\n"), 0o644)
+	if _, err := loadConfig(p, fs); err == nil || !strings.Contains(err.Error(), p+": line 2: epoch: not a setting") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("unknown field: %v", err)
 	}
 	if _, err := loadConfig(filepath.Join(dir, "missing.yaml"), fs); err == nil {
@@ -144,11 +150,30 @@ func TestResumeCommandLine(t *testing.T) {
 		root.SetArgs(all)
 		return exitCode(g, root.Execute()), errb.String()
 	}
+	events := func() (ev []string) {
+		recs, err := provenance.Read(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Backend != "fast" || r.GoVersion == "" {
+				t.Errorf("provenance record %+v", r)
+			}
+			ev = append(ev, r.Event)
+		}
+		return ev
+	}
 	if code, msg := cli(); code != 0 {
 		t.Fatalf("first run: %d %s", code, msg)
 	}
+	if ev := events(); !slices.Equal(ev, []string{"start"}) {
+		t.Errorf("provenance after a start: %v", ev)
+	}
 	if code, msg := cli("--resume"); code != 0 {
 		t.Errorf("the same command line with --resume: %d %s", code, msg)
+	}
+	if ev := events(); !slices.Equal(ev, []string{"start", "resume"}) {
+		t.Errorf("provenance after a resume: %v", ev)
 	}
 	if code, msg := cli("--resume", "--epochs", "2"); code == 0 || !strings.Contains(msg, "--epochs (saved 1, given 2)") {
 		t.Errorf("a changed setting: %d %q", code, msg)
@@ -158,5 +183,8 @@ func TestResumeCommandLine(t *testing.T) {
 	}
 	if code, msg := cli("--force", "--epochs", "2"); code != 0 {
 		t.Errorf("--force: %d %s", code, msg)
+	}
+	if ev := events(); !slices.Equal(ev, []string{"start"}) {
+		t.Errorf("provenance after --force: %v", ev)
 	}
 }

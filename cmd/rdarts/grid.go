@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rdarts/rdarts/grid"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/internal/settings"
 )
 
 type gridOptions struct {
@@ -87,9 +90,9 @@ func loadPlan(g *globals, path string) (*grid.Plan, error) {
 		return nil, usageErr("%v", err)
 	}
 	if f.Retrain {
-		for name := range f.Train {
+		for _, name := range slices.Sorted(maps.Keys(f.Train)) {
 			if !trainHasFlag(g, name) {
-				return nil, usageErr("%s: train.%s: rdarts train has no flag --%s", path, name, name)
+				return nil, usageErr("%s: line %d: train.%s: not a setting of rdarts train (docs/settings.md lists them)", path, f.TrainLine[name], settings.Normalize(name))
 			}
 		}
 	}
@@ -198,6 +201,9 @@ The grid file, the data and the rdarts binary must be on a file system the nodes
 				return fmt.Errorf("grid run: %w", err)
 			}
 			defer lock.Release()
+			if err := provenance.Append(lock, provenance.Collect(g.backend), provenance.NextEvent(lock)); err != nil {
+				return fmt.Errorf("grid run: %w", err)
+			}
 			sum, err := l.Execute(cmd.Context(), p)
 			fmt.Fprintf(g.stdout, "grid: %d ran, %d already finished, %d failed, %d changed, %d blocked; run folders in %s\n",
 				sum.Ran, sum.Skipped, sum.Failed, sum.Changed, sum.Blocked, p.File.Out)

@@ -162,11 +162,14 @@ func TestGridUsageErrors(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "g.yaml")
 	os.WriteFile(file, []byte("out: o\nspaces: [s2]\ndatasets: [cifar10]\nmethods: [darts]\nseeds: [1]\ndata: {cifar10: /d}\nsearch: {epoch: 2}\n"), 0o644)
+	trainFile := filepath.Join(dir, "t.yaml")
+	os.WriteFile(trainFile, []byte("out: o\nspaces: [s2]\ndatasets: [cifar10]\nmethods: [darts]\nseeds: [1]\ndata: {cifar10: /d}\nretrain: true\ntrain:\n  init_chanels: 2\n"), 0o644)
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"grid", "plan", file}, "search: line"},
+		{[]string{"grid", "plan", file}, file + ": line 7: search.epoch: not a search setting"},
+		{[]string{"grid", "plan", trainFile}, trainFile + ": line 9: train.init_chanels: not a setting of rdarts train"},
 		{[]string{"grid", "plan", filepath.Join(dir, "none.yaml")}, "no such file"},
 		{[]string{"grid", "run", file}, "exactly one of --local and --slurm"},
 		{[]string{"grid", "task", file}, "exactly one of --id and --index"},

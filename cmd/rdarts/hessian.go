@@ -19,7 +19,7 @@ func newCmdHessian(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hessian RUN_DIR",
 		Short: "Dominant eigenvalue of ∇²_α L_val on a saved search checkpoint",
-		Long: `Recompute the eigen-analysis of spec §3 on a search run's checkpoint: the dominant
+		Long: `Recompute the eigen-analysis (docs/method.md, Eigen-analysis) on a search run's checkpoint: the dominant
 eigenvalue of the Hessian of the validation loss w.r.t. α (normal and reduce, +λ_α·I), on the
 batch of the epoch's last α step, in train mode. Lanczos by default; --exact builds the full
 Hessian and prints the top --top eigenvalues. Prints one JSON object.`,

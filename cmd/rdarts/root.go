@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -82,7 +83,7 @@ RobustDARTS remedies (DARTS-ES, DARTS-ADA, R-DARTS(L2/DP)) — on a CPU, without
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(newCmdSearch(g), newCmdData(g), newCmdTrain(g), newCmdAnalyze(g), newCmdExhaustive(g),
-		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g),
+		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g), newCmdVersion(g), newCmdDocs(g),
 		newCmdRNNSearch(g), newCmdRNNTrain(g))
 	return root
 }
@@ -95,7 +96,35 @@ func run(args []string) int {
 	root.SetArgs(args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return exitCode(g, root.ExecuteContext(ctx))
+	return execute(ctx, g, root)
+}
+
+// execute runs root and returns the exit status (see exitCode).
+func execute(ctx context.Context, g *globals, root *cobra.Command) int {
+	cmd, err := root.ExecuteContextC(ctx)
+	if err != nil && cmd != nil && cmd != root && isArgError(err) {
+		err = usageErr("%s: %v", cmd.CommandPath(), err) // cobra's message names no command
+	}
+	return exitCode(g, err)
+}
+
+// isArgError recognises cobra's complaints about the number of arguments.
+func isArgError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "accepts ") || strings.HasPrefix(msg, "requires at least") || strings.HasPrefix(msg, "requires at most")
+}
+
+// oneLine folds a multi-line message onto one line: cobra's "Did you
+// mean this?" suggestions become "(did you mean search or bench?)".
+func oneLine(msg string) string {
+	if head, sugg, ok := strings.Cut(msg, "\n\nDid you mean this?\n"); ok {
+		names := strings.Fields(sugg)
+		if len(names) > 0 {
+			return head + " (did you mean " + strings.Join(names, " or ") + "?)"
+		}
+		return head
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
 }
 
 // exitCode prints err once and maps it to the exit status: 0 ok, 1 an error
@@ -105,10 +134,10 @@ func exitCode(g *globals, err error) int {
 	case err == nil:
 		return 0
 	case errors.Is(err, search.ErrInterrupted):
-		fmt.Fprintln(g.stderr, "rdarts:", err)
+		fmt.Fprintln(g.stderr, "rdarts:", oneLine(err.Error()))
 		return 130
 	}
-	fmt.Fprintln(g.stderr, "rdarts:", err)
+	fmt.Fprintln(g.stderr, "rdarts:", oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) || isFlagError(err) {
 		return 2

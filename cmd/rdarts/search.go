@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/rdarts/rdarts/data"
+	"github.com/rdarts/rdarts/internal/settings"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -66,7 +63,7 @@ func newCmdSearch(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "search",
 		Short: "Run a DARTS / RobustDARTS architecture search",
-		Long: `Search a cell architecture with bilevel DARTS (spec §2) and write a run folder:
+		Long: `Search a cell architecture with bilevel DARTS (docs/method.md, Bilevel step) and write a run folder:
 config.json, metrics.jsonl (one JSON object per epoch), genotype.txt, result.json and
 checkpoints. Defaults are the paper's full-scale settings; --config FILE (YAML or JSON)
 supplies any field, flags given on the command line override it.`,
@@ -116,17 +113,16 @@ func loadConfig(path string, given *pflag.FlagSet) (search.Config, error) {
 }
 
 // decodeConfig decodes a YAML or JSON file strictly into dst (already
-// holding the defaults), then sets again every flag given on the command
+// holding the defaults; keys or flag names, see package settings), then
+// sets again every flag given on the command
 // line through bind, which binds the same flags to dst.
 func decodeConfig(path string, given givenFlags, dst any, bind func(*pflag.FlagSet)) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return usageErr("--config: %v", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil {
-		return usageErr("--config %s: %s", path, yamlError(err))
+	if err := settings.Decode(b, dst, "not a setting (docs/settings.md lists them)"); err != nil {
+		return usageErr("--config %s: %v", path, err)
 	}
 	return replayFlags(given, bind)
 }
@@ -138,20 +134,6 @@ func overlay(path string, given givenFlags, dst any, bind func(*pflag.FlagSet)) 
 		return decodeConfig(path, given, dst, bind)
 	}
 	return replayFlags(given, bind)
-}
-
-// yamlError keeps the first problem of a YAML decoding error, which names
-// the line and the field.
-func yamlError(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := te.Errors[0]
-		if n := len(te.Errors) - 1; n > 0 {
-			msg += fmt.Sprintf(" (and %d more)", n)
-		}
-		return msg
-	}
-	return strings.TrimPrefix(err.Error(), "yaml: ")
 }
 
 // givenFlags are the flags given on the command line, name → value, read

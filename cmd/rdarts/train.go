@@ -57,7 +57,7 @@ func newCmdTrain(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Retrain a genotype from scratch (the evaluation protocol)",
-		Long: `Train the evaluation network of a genotype from scratch (spec §9) on the whole training set,
+		Long: `Train the evaluation network of a genotype from scratch (docs/method.md, Retraining) on the whole training set,
 test it on the test set after every epoch, and write a run folder: config.json, metrics.jsonl
 (one JSON object per epoch), result.json (the last epoch's test error, the number the paper
 reports, and the parameter count) and checkpoint.gob (written after every epoch; Ctrl-C

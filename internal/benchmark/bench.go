@@ -305,7 +305,7 @@ func evalStep(ctx context.Context, o Options, s space.Space, sz Size) (Result, e
 }
 
 // eigen times one dominant-eigenvalue computation of ∇²_α L_val + 1e-3·I
-// (spec §3) at the network's initial weights on one synthetic batch:
+// (docs/method.md, Eigen-analysis) at the network's initial weights on one synthetic batch:
 // Lanczos on finite-difference Hessian-vector products, or the full
 // Hessian and its spectrum. It runs once, through the FLOP counter (one
 // atomic add per kernel call).

@@ -155,3 +155,25 @@ func TestRunTiny(t *testing.T) {
 		t.Error("Run with a cancelled context: no error")
 	}
 }
+
+// TestFMAPeak: where the loop is built, the measured peak is positive and
+// below a bound no CPU core reaches (64 FLOPs/cycle at 10 GHz); Peak says
+// which peak it returns.
+func TestFMAPeak(t *testing.T) {
+	p := FMAPeak(1)
+	t.Logf("FMA peak, one thread: %.1f GFLOPS (widths %v)", p, fmaLevels())
+	if len(fmaLevels()) > 0 && (p <= 0 || p > 640) {
+		t.Errorf("FMAPeak(1) = %g GFLOPS", p)
+	}
+	if len(fmaLevels()) == 0 && p != 0 {
+		t.Errorf("FMAPeak(1) = %g without a loop, want 0", p)
+	}
+	m := Machine{PeakGFLOPS: 100}
+	if g, kind := m.Peak(); g != 100 || kind != "nominal" {
+		t.Errorf("Peak() = %g, %s; want 100, nominal", g, kind)
+	}
+	m.FMAPeakGFLOPS = 150
+	if g, kind := m.Peak(); g != 150 || kind != "measured" {
+		t.Errorf("Peak() = %g, %s; want 150, measured", g, kind)
+	}
+}

@@ -36,10 +36,13 @@ const (
 	ResultFile     = "result.json"
 	CheckpointFile = "checkpoint.gob"
 	LockFile       = ".lock"
+	// ProvenanceFile holds one record per start or resume of the run: the
+	// rdarts build and machine that ran it (package provenance).
+	ProvenanceFile = "provenance.jsonl"
 )
 
 // runFiles are the files whose presence means a folder holds a run.
-var runFiles = []string{ConfigFile, MetricsFile, EigenFile, GenotypeFile, ResultFile, CheckpointFile}
+var runFiles = []string{ConfigFile, MetricsFile, EigenFile, GenotypeFile, ResultFile, CheckpointFile, ProvenanceFile}
 
 // EpochCheckpoint is the name of the per-epoch checkpoint of an epoch.
 func EpochCheckpoint(epoch int) string { return fmt.Sprintf("checkpoint_%d.gob", epoch) }
@@ -211,6 +214,24 @@ func WriteJSONL[T any](f *Folder, name string, records []T) error {
 		buf = append(append(buf, line...), '\n')
 	}
 	return f.Write(name, buf)
+}
+
+// AppendJSONL adds v as one JSON line at the end of a file of the folder
+// (created if missing). The file is replaced whole and atomically, so a
+// kill leaves either the old lines or all of them, never a torn line.
+func (f *Folder) AppendJSONL(name string, v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding %s: %w", f.Path(name), err)
+	}
+	old, err := os.ReadFile(f.Path(name))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", f.Path(name), err)
+	}
+	if len(old) > 0 && old[len(old)-1] != '\n' {
+		old = append(old, '\n')
+	}
+	return f.Write(name, append(append(old, line...), '\n'))
 }
 
 // SaveGob writes v as a gob checkpoint, atomically.

@@ -189,7 +189,7 @@ func flatten(v any) (map[string]string, error) {
 				walk(prefix+k+".", sub)
 				continue
 			}
-			j, _ := json.Marshal(x)
+			j, _ := json.Marshal(x) // cannot fail: x came from json.Unmarshal
 			out[prefix+k] = string(j)
 		}
 	}

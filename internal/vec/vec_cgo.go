@@ -233,3 +233,8 @@ func cAffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add b
 }
 
 func cWeightedSum(dst []float32, w []float32, xs [][]float32) { weightedSumBy(cAxpy, dst, w, xs) }
+
+// CPUFeatures names the instruction set the kernels run with on this CPU:
+// "avx512f", "avx2" or "sse2" (the x86-64 baseline; also on other
+// architectures, where the C is compiled for the baseline).
+func CPUFeatures() string { return [...]string{"sse2", "avx2", "avx512f"}[cpuLevel] }

@@ -22,3 +22,7 @@ func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bo
 	goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
 }
 func weightedSum(dst []float32, w []float32, xs [][]float32) { goWeightedSum(dst, w, xs) }
+
+// CPUFeatures names the instruction set the kernels run with: without cgo
+// they are plain Go loops, which use none explicitly.
+func CPUFeatures() string { return "none (pure Go)" }

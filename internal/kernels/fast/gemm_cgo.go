@@ -32,3 +32,6 @@ func sgemm1(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 		(*C.float)(unsafe.Pointer(&b[0])), C.blasint(ldb), C.float(beta),
 		(*C.float)(unsafe.Pointer(&c[0])), C.blasint(ldc))
 }
+
+// GEMM names the matrix-multiply library the backend calls.
+const GEMM = "OpenBLAS"

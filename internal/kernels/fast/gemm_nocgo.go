@@ -20,3 +20,6 @@ func sgemm1(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []f
 	}
 	gonum.Implementation{}.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// GEMM names the matrix-multiply library the backend calls.
+const GEMM = "gonum (pure Go)"
