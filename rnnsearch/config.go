@@ -10,6 +10,7 @@ import (
 	"fmt"
 
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/search"
 )
 
 // Config is a recurrent search's settings, as config.json holds them. The
@@ -45,15 +46,26 @@ type Config struct {
 	// HessianEvery computes the dominant Hessian eigenvalue w.r.t. α every
 	// that many epochs and at the last (0: never).
 	HessianEvery int `json:"hessian_every"`
+
+	// Method is darts or darts-es (stop when the eigenvalue's local average
+	// grows by more than ES.Factor; search.EarlyStop, evaluated every
+	// HessianEvery epochs); ESSimulate records where DARTS-ES would stop
+	// but runs to the end.
+	Method     string          `json:"method"`
+	ESSimulate bool            `json:"es_simulate"`
+	ES         search.ESConfig `json:"es"`
 }
 
 // DefaultConfig is the reference search: 50 epochs, 300 units, batch 256,
 // BPTT 35, SGD lr 20, clip 0.25, weight decay 5e-7, α by Adam (3e-3, weight
-// decay 1e-3), TAR 1e-3, dropouts 0.75/0.25/0.75/0.2/0, first order, seed 2.
+// decay 1e-3), TAR 1e-3, dropouts 0.75/0.25/0.75/0.2/0, first order, seed 2;
+// method darts, with DARTS-ES' constants of the convolutional search
+// (window 5, delta 4, factor 1.3, start epoch 10).
 func DefaultConfig() Config {
 	return Config{Seed: 2, Epochs: 50, Hidden: 300, BatchSize: 256, EvalBatch: 10, BPTT: 35, Order: 1,
 		LR: 20, Clip: 0.25, WeightDecay: 5e-7, ArchLR: 3e-3, ArchWeightDecay: 1e-3, TAR: 1e-3,
-		Dropout: 0.75, DropoutH: 0.25, DropoutX: 0.75, DropoutI: 0.2, DropoutE: 0}
+		Dropout: 0.75, DropoutH: 0.25, DropoutX: 0.75, DropoutI: 0.2, DropoutE: 0,
+		Method: "darts", ES: search.ESConfig{Window: 5, Delta: 4, Factor: 1.3, StartEpoch: 10}}
 }
 
 // Validate checks the settings, naming the flag of the first bad one.
@@ -80,6 +92,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("weight-decay, arch-weight-decay and tar: must not be negative")
 	case c.TrainTokens < 0 || c.ValidTokens < 0 || c.HessianEvery < 0:
 		return fmt.Errorf("train-tokens, valid-tokens and hessian-every: must not be negative")
+	case c.Method != "darts" && c.Method != "darts-es":
+		return fmt.Errorf("method: darts or darts-es, have %q", c.Method)
+	case c.Method == "darts-es" && c.HessianEvery == 0:
+		return fmt.Errorf("hessian-every: method darts-es needs the eigenvalue: set it (the reference uses 2)")
+	case c.ES.Window < 1 || c.ES.Delta < 1 || c.ES.Factor <= 0:
+		return fmt.Errorf("es-window, es-delta and es-factor: must be at least 1, 1 and > 0")
 	}
 	for _, p := range []struct {
 		name string

@@ -12,6 +12,7 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnnet"
+	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -27,13 +28,17 @@ type Metrics struct {
 	Genotype  string      `json:"genotype"`
 	Alpha     [][]float64 `json:"alpha"` // softmax weights, one row per edge
 	EV        *float64    `json:"ev,omitempty"`
-	Seconds   float64     `json:"seconds"`
+	// Event is DARTS-ES' decision at this epoch, if any (search.Event:
+	// es-stop, or es-would-stop with --es-simulate or method darts).
+	Event   *search.Event `json:"event,omitempty"`
+	Seconds float64       `json:"seconds"`
 }
 
 // Outcome is a finished search's result.json.
 type Outcome struct {
 	Space     string  `json:"space"` // "rnn"
-	Epoch     int     `json:"epoch"`
+	Method    string  `json:"method"`
+	Epoch     int     `json:"epoch"` // the epoch whose genotype is the answer (DARTS-ES: the stop epoch)
 	Genotype  string  `json:"genotype"`
 	ValidLoss float64 `json:"valid_loss"`
 	ValidPPL  float64 `json:"valid_ppl"`
@@ -45,6 +50,8 @@ type State struct {
 	Pos     runfolder.Position
 	History []Metrics
 	Search  rnnnet.SearchState
+	ES      search.EarlyStopState
+	Result  *Metrics // DARTS-ES' answer: the stop epoch's record
 }
 
 // Runner is one recurrent search run.
@@ -60,6 +67,7 @@ type Runner struct {
 
 	k      kernels.Backend
 	s      *rnnnet.Search
+	es     *search.EarlyStop
 	state  State
 	folder *runfolder.Folder
 }
@@ -105,7 +113,8 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{Cfg: cfg, Dir: dir, Log: log, k: k, s: s}, nil
+	es := &search.EarlyStop{Window: cfg.ES.Window, Delta: cfg.ES.Delta, Factor: cfg.ES.Factor, StartEpoch: cfg.ES.StartEpoch, Every: max(cfg.HessianEvery, 1)}
+	return &Runner{Cfg: cfg, Dir: dir, Log: log, k: k, s: s, es: es}, nil
 }
 
 // Search is the run's search (its model, α and state).
@@ -140,6 +149,7 @@ func (r *Runner) start(fromCheckpoint bool) error {
 		return fmt.Errorf("--resume: %s: %w", ck, err)
 	}
 	r.state = st
+	r.es.SetState(st.ES)
 	if err := runfolder.WriteJSONL(r.folder, runfolder.MetricsFile, r.state.History); err != nil {
 		return err
 	}
@@ -196,6 +206,7 @@ func (r *Runner) checkpoint() error {
 		return err
 	}
 	r.state.Search = st
+	r.state.ES = r.es.State()
 	return r.folder.SaveGob(runfolder.CheckpointFile, r.state)
 }
 
@@ -224,11 +235,34 @@ func (r *Runner) endEpoch(epoch int) error {
 	m.Genotype = r.s.Model.Derive().String()
 	m.Alpha = alphaRows(r.s.Model)
 	m.Seconds = pos.Sums.Seconds + time.Since(start).Seconds()
+	stopped := false
+	if m.EV != nil {
+		if last {
+			r.es.Finish(epoch, *m.EV)
+		} else if stop, stopEpoch := r.es.Observe(epoch, *m.EV); stop {
+			kind := search.EventESWouldStop
+			if r.Cfg.Method == "darts-es" && !r.Cfg.ESSimulate {
+				kind, stopped = search.EventESStop, true
+			}
+			m.Event = &search.Event{Kind: kind, Epoch: stopEpoch}
+		}
+	}
 	r.state.History = append(r.state.History, m)
-	pos.Epoch, pos.Step, pos.Sums, pos.Done = epoch+1, 0, runfolder.Sums{}, last
+	pos.Epoch, pos.Step, pos.Sums, pos.Done = epoch+1, 0, runfolder.Sums{}, last || stopped
+	if stopped {
+		for _, h := range r.state.History {
+			if h.Epoch == m.Event.Epoch {
+				h := h
+				r.state.Result = &h
+			}
+		}
+	}
 	args := []any{"epoch", epoch, "train_ppl", fmt.Sprintf("%.2f", m.TrainPPL), "valid_ppl", fmt.Sprintf("%.2f", m.ValidPPL)}
 	if m.EV != nil {
 		args = append(args, "ev", fmt.Sprintf("%.5g", *m.EV))
+	}
+	if m.Event != nil {
+		args = append(args, "event", m.Event.Kind, "event_epoch", m.Event.Epoch)
 	}
 	r.Log.Info("epoch", append(args, "genotype", m.Genotype)...)
 	if err := r.checkpoint(); err != nil {
@@ -267,14 +301,18 @@ func alphaRows(m *rnnnet.Model) [][]float64 {
 	return rows
 }
 
-// Outcome is the finished run's answer: the last epoch's genotype.
+// Outcome is the finished run's answer: the genotype of the epoch DARTS-ES
+// stopped at, or of the last epoch.
 func (r *Runner) Outcome() (Outcome, bool) {
 	h := r.state.History
 	if len(h) == 0 || !r.state.Pos.Done {
 		return Outcome{}, false
 	}
 	m := h[len(h)-1]
-	return Outcome{Space: "rnn", Epoch: m.Epoch, Genotype: m.Genotype, ValidLoss: m.ValidLoss, ValidPPL: m.ValidPPL}, true
+	if r.state.Result != nil {
+		m = *r.state.Result
+	}
+	return Outcome{Space: "rnn", Method: r.Cfg.Method, Epoch: m.Epoch, Genotype: m.Genotype, ValidLoss: m.ValidLoss, ValidPPL: m.ValidPPL}, true
 }
 
 // finish writes genotype.txt, then result.json, which marks the run finished.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/search"
 	"github.com/rdarts/rdarts/space"
 )
 
@@ -135,5 +136,39 @@ func TestConfigErrors(t *testing.T) {
 	cfg.Data = filepath.Join(t.TempDir(), "none")
 	if _, err := NewRunner(cfg, t.TempDir(), fast.Backend{}, nil); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing corpus: %v", err)
+	}
+}
+
+// TestDARTSES: with a rule that fires at its first check, DARTS-ES stops
+// after epoch 1 and answers with epoch 0's genotype; simulated, the run goes
+// on to the end and records where it would have stopped.
+func TestDARTSES(t *testing.T) {
+	data := writeCorpus(t)
+	cfg := tinyConfig(data)
+	cfg.Epochs, cfg.HessianEvery, cfg.Method = 4, 1, "darts-es"
+	cfg.ES = search.ESConfig{Window: 1, Delta: 1, Factor: 1e-9, StartEpoch: 0}
+	dir := t.TempDir()
+	if err := run(t, cfg, dir, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ := ReadMetrics(dir)
+	res, err := ReadResult(dir)
+	if err != nil || len(ms) != 2 || ms[1].Event == nil || ms[1].Event.Kind != search.EventESStop || res.Epoch != 0 || res.Genotype != ms[0].Genotype {
+		t.Fatalf("darts-es: %d epochs, last event %+v, result %+v, %v", len(ms), ms[len(ms)-1].Event, res, err)
+	}
+	cfg.ESSimulate = true
+	dir = t.TempDir()
+	if err := run(t, cfg, dir, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	ms, _ = ReadMetrics(dir)
+	res, _ = ReadResult(dir)
+	if len(ms) != 4 || ms[1].Event == nil || ms[1].Event.Kind != search.EventESWouldStop || res.Epoch != 3 {
+		t.Fatalf("simulated: %d epochs, event %+v, result %+v", len(ms), ms[1].Event, res)
+	}
+	bad := cfg
+	bad.HessianEvery = 0
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "hessian-every") {
+		t.Errorf("darts-es without eigenvalues: %v", err)
 	}
 }

@@ -41,6 +41,12 @@ func bindRNNSearchFlags(fs *pflag.FlagSet, c *rnnsearch.Config) {
 	fs.IntVar(&c.TrainTokens, "train-tokens", c.TrainTokens, "use the first N training tokens (0 = all)")
 	fs.IntVar(&c.ValidTokens, "valid-tokens", c.ValidTokens, "use the first N validation tokens (0 = all)")
 	fs.IntVar(&c.HessianEvery, "hessian-every", c.HessianEvery, "dominant Hessian eigenvalue w.r.t. α every K epochs and at the last (0 = never)")
+	fs.StringVar(&c.Method, "method", c.Method, "darts, or darts-es (stop when the eigenvalue's local average grows by more than --es-factor)")
+	fs.BoolVar(&c.ESSimulate, "es-simulate", c.ESSimulate, "DARTS-ES: record where it would stop but run to the end")
+	fs.IntVar(&c.ES.Window, "es-window", c.ES.Window, "DARTS-ES: eigenvalues per local average")
+	fs.IntVar(&c.ES.Delta, "es-delta", c.ES.Delta, "DARTS-ES: look-back in local averages")
+	fs.Float64Var(&c.ES.Factor, "es-factor", c.ES.Factor, "DARTS-ES: stop when the average grew by more than this factor")
+	fs.IntVar(&c.ES.StartEpoch, "es-start-epoch", c.ES.StartEpoch, "DARTS-ES: earliest stop epoch")
 }
 
 func newCmdRNNSearch(g *globals) *cobra.Command {
