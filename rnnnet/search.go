@@ -120,6 +120,9 @@ func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend
 	if s.valid, err = corpus.Batchify(c.Valid, set.EvalBatch); err != nil {
 		return nil, fmt.Errorf("rnnnet: validation split: %w", err)
 	}
+	if s.train.Steps < 3 {
+		return nil, fmt.Errorf("rnnnet: the training split's %d tokens make columns of %d tokens for batch %d; a step needs at least 3", len(c.Train), s.train.Steps, set.Batch)
+	}
 	s.sgd = &optim.SGD{LR: set.LR, WeightDecay: set.WD}
 	s.adam = &optim.Adam{LR: set.ArchLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: set.ArchWD}
 	return s, nil

@@ -121,6 +121,9 @@ func NewTrainer(m *Model, c *corpus.Corpus, set TrainSettings, k kernels.Backend
 	if t.test, err = corpus.Batchify(c.Test, set.TestBatch); err != nil {
 		return nil, fmt.Errorf("rnnnet: test split: %w", err)
 	}
+	if t.train.Steps < 3 {
+		return nil, fmt.Errorf("rnnnet: the training split's %d tokens make columns of %d tokens for batch %d; a step needs at least 3", len(c.Train), t.train.Steps, set.Batch)
+	}
 	t.sgd = &optim.SGD{LR: set.LR, WeightDecay: set.WD}
 	return t, nil
 }
