@@ -26,6 +26,9 @@ func TestSearchRNN(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "Genotype(recurrent=[") {
 		t.Fatalf("%v: %s", err, stdout)
 	}
+	if stdout, _, err := runCLI(t, "report-rnn", out); err != nil || !strings.Contains(stdout, filepath.Join(out, "report", "index.html")) {
+		t.Errorf("report-rnn: %v: %s", err, stdout)
+	}
 	// Resuming a finished run is accepted and changes nothing; a changed flag is refused.
 	if _, _, err := runCLI(t, "search-rnn", "--out", out, "--resume", "--quiet"); err != nil {
 		t.Errorf("resume: %v", err)
