@@ -2,7 +2,8 @@
 # The recurrent (language-modelling) space end to end at a reduced budget:
 # the King James Bible of Debian's bible-kjv as a PTB-format corpus, a
 # first-order DARTS search of the recurrent cell with the Hessian eigenvalue
-# every epoch, and a short retraining of its genotype (docs/recurrent.md).
+# every epoch, a short retraining of its genotype and the search's report
+# page (docs/recurrent.md).
 # Usage: scripts/demo-rnn.sh [OUT] (default runs/demo-rnn); run it again to
 # resume an interrupted search.
 set -euo pipefail
@@ -27,4 +28,5 @@ else
 fi
 bin/rdarts train-rnn --genotype "$out/search" --data "$data" --epochs 2 --hidden 64 --batch-size 32 \
   --train-tokens 60000 --valid-tokens 10000 --test-tokens 10000 --test-batch 10 --force --out "$out/train"
+bin/rdarts report-rnn "$out/search"
 echo "search: $out/search/metrics.jsonl (perplexities, α, eigenvalues)   retraining: $out/train/result.json"
