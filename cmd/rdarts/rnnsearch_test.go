@@ -63,3 +63,23 @@ func TestTrainRNN(t *testing.T) {
 		t.Errorf("bad genotype: %v", err)
 	}
 }
+
+func TestRobustRNN(t *testing.T) {
+	dir := t.TempDir()
+	var text strings.Builder
+	words := []string{"the cat sees food", "a dog likes the water", "birds eat small fish", "the big bird sees a dog"}
+	for i := 0; i < 700; i++ {
+		text.WriteString(words[(i*7)%4] + ". ")
+	}
+	in := filepath.Join(dir, "in.txt")
+	os.WriteFile(in, []byte(text.String()), 0o644)
+	data := filepath.Join(dir, "corpus")
+	if _, _, err := runCLI(t, "data", "ptb-from-text", "--in", in, "--out", data); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI(t, "robust-rnn", "--data", data, "--epochs", "1", "--hidden", "8", "--batch-size", "8", "--eval-batch", "4", "--bptt", "6",
+		"--weight-decays", "5e-7,1e-5", "--select-epochs", "1", "--select-hidden", "8", "--select-batch-size", "8", "--out", filepath.Join(dir, "g"), "--quiet")
+	if err != nil || !strings.Contains(stdout, "chosen: weight decay") || strings.Count(stdout, "selection valid ppl") != 2 {
+		t.Fatalf("%v: %s", err, stdout)
+	}
+}
