@@ -1,6 +1,7 @@
 package autograd
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -149,5 +150,49 @@ func BenchmarkHighway(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		tp.Reset()
 		tp.BackwardFrom(tp.Highway(w, 1, allActs, s, ch), seed)
+	}
+}
+
+func TestGradVocabNLL(t *testing.T) {
+	checkOp(t, "vocabnll", []input{{shape: []int{5, 7}}}, func(tp *Tape, xs []*Var) *Var {
+		return tp.VocabNLL(xs[0], []int32{0, 6, 6, 1, 3})
+	})
+	// Inside a graph: the logits' gradient buffer already holds a term.
+	checkOp(t, "vocabnll_shared", []input{{shape: []int{3, 4}}}, func(tp *Tape, xs []*Var) *Var {
+		a := tp.Scale(xs[0], 2)
+		return tp.Add(tp.VocabNLL(a, []int32{1, 2, 3}), tp.Mean(a))
+	})
+}
+
+// TestVocabNLL compares VocabNLL with CrossEntropy, value and gradient, on
+// rows as wide as a vocabulary and with large logits.
+func TestVocabNLL(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	const n, k = 37, 3001
+	x := tensor.New(n, k)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64() * 4)
+	}
+	x.Data[5] = 80 // a dominant logit
+	labels := make([]int32, n)
+	for i := range labels {
+		labels[i] = int32(r.IntN(k))
+	}
+	run := func(f func(tp *Tape, v *Var) *Var) ([]float32, []float32) {
+		tp := NewTape(purego.Backend{})
+		v := Leaf(x, true)
+		y := f(tp, v)
+		tp.Backward(y)
+		return y.Value.Data, v.Grad.Data
+	}
+	yv, gv := run(func(tp *Tape, v *Var) *Var { return tp.VocabNLL(v, labels) })
+	yc, gc := run(func(tp *Tape, v *Var) *Var { return tp.CrossEntropy(v, labels) })
+	close32(t, "VocabNLL value", yv, yc, 1e-5)
+	worst := 0.0
+	for i := range gv {
+		worst = max(worst, math.Abs(float64(gv[i]-gc[i])))
+	}
+	if worst > 5e-8 { // a few float32 ulps of the largest entries (1/n)
+		t.Errorf("VocabNLL gradient differs from CrossEntropy's by up to %.3g", worst)
 	}
 }

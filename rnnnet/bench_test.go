@@ -8,19 +8,20 @@ import (
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 )
 
-// BenchmarkWStep times one w step of the search at the reference's size
-// (V 10 000, D 300, batch 256, window 35): forward, backward, clip, SGD.
-func BenchmarkWStep(b *testing.B) {
+// benchWStep times one w step of the search (forward and backward of the
+// loss plus TAR) on random tokens; bench/pytorch/rnn_bench.py is its twin.
+func benchWStep(b *testing.B, vocab, hidden, batch, n int) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	m, err := New(SearchConfig(10000), nil, rng)
+	cfg := SearchConfig(vocab)
+	cfg.Hidden = hidden
+	m, err := New(cfg, nil, rng)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const batch, n = 256, 35
 	x := make([]int32, n*batch)
 	y := make([]int32, n*batch)
 	for i := range x {
-		x[i], y[i] = int32(rng.IntN(10000)), int32(rng.IntN(10000))
+		x[i], y[i] = int32(rng.IntN(vocab)), int32(rng.IntN(vocab))
 	}
 	tp := autograd.NewTape(fast.Backend{})
 	m.Alpha.SetRequires(false)
@@ -35,3 +36,12 @@ func BenchmarkWStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(tp.MemoryBytes())/1e9, "GB-arena")
 }
+
+// BenchmarkWStep is the reference's size: V 10 000, D 300, batch 256, window 35.
+func BenchmarkWStep(b *testing.B) { benchWStep(b, 10000, 300, 256, 35) }
+
+// BenchmarkWStepB64 is the same at batch 64.
+func BenchmarkWStepB64(b *testing.B) { benchWStep(b, 10000, 300, 64, 35) }
+
+// BenchmarkSmallStep is a demo size: 64 units, batch 32.
+func BenchmarkSmallStep(b *testing.B) { benchWStep(b, 10000, 64, 32, 35) }

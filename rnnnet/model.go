@@ -283,7 +283,7 @@ func (m *Model) Forward(tp *autograd.Tape, x, y []int32, n int, hidden []float32
 	raw := tp.StackRows(outs...) // n×B×D
 	flat := mask(tp.Reshape(raw, n*b, d), masks.Out)
 	logits := tp.Linear(flat, m.Embed, m.DecBias)
-	out := Output{Loss: tp.CrossEntropy(logits, y), Hidden: append([]float32(nil), h.Value.Data...)}
+	out := Output{Loss: tp.VocabNLL(logits, y), Hidden: append([]float32(nil), h.Value.Data...)}
 	if n > 1 {
 		diff := tp.Sub(tp.Rows(raw, 1, n), tp.Rows(raw, 0, n-1))
 		out.TAR = tp.Mean(tp.Mul(diff, diff))

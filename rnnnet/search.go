@@ -20,9 +20,9 @@ type SearchSettings struct {
 	BPTT      int     // window length [35]
 	LR        float64 // SGD learning rate on w [20]
 	Clip      float64 // gradient-norm clip on w [0.25]
-	WD        float64 // weight decay on w [5e-7]
+	WD        float64 // weight decay on w [5e-7]; negative: none
 	ArchLR    float64 // Adam learning rate on α [3e-3]
-	ArchWD    float64 // Adam weight decay on α [1e-3]
+	ArchWD    float64 // Adam weight decay on α [1e-3]; negative: none
 	TAR       float64 // temporal activation regularisation β on w's loss [1e-3]; negative turns it off
 	Order     int     // 1: first-order α gradient [1]; 2: the unrolled (second-order) one
 	// HVPAtW takes the second-order term's finite differences around w,
@@ -53,8 +53,10 @@ func (s SearchSettings) withDefaults() SearchSettings {
 	def(&s.ArchLR, 3e-3)
 	def(&s.ArchWD, 1e-3)
 	def(&s.TAR, 1e-3)
-	if s.TAR < 0 {
-		s.TAR = 0
+	for _, v := range []*float64{&s.TAR, &s.WD, &s.ArchWD} {
+		if *v < 0 {
+			*v = 0
+		}
 	}
 	if s.Order == 0 {
 		s.Order = 1
@@ -85,6 +87,7 @@ type Search struct {
 	sgd                  *optim.SGD
 	adam                 *optim.Adam
 	hidden, hiddenValid  []float32
+	plan                 EpochPlan
 	tape                 *autograd.Tape
 }
 
@@ -117,6 +120,9 @@ func NewSearch(m *Model, c *corpus.Corpus, set SearchSettings, k kernels.Backend
 	if s.valid, err = corpus.Batchify(c.Valid, set.EvalBatch); err != nil {
 		return nil, fmt.Errorf("rnnnet: validation split: %w", err)
 	}
+	if s.train.Steps < 3 {
+		return nil, fmt.Errorf("rnnnet: the training split's %d tokens make columns of %d tokens for batch %d; a step needs at least 3", len(c.Train), s.train.Steps, set.Batch)
+	}
 	s.sgd = &optim.SGD{LR: set.LR, WeightDecay: set.WD}
 	s.adam = &optim.Adam{LR: set.ArchLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: set.ArchWD}
 	return s, nil
@@ -145,72 +151,120 @@ type EpochStats struct {
 	ValidLoss float64 // mean NLL of the α windows
 }
 
-// Epoch runs one pass over the training stream, starting both hidden states
-// at zero (as the reference's train()). It fails if a loss becomes NaN or
-// Inf; the search is then in a state between steps, not to be continued.
-func (s *Search) Epoch() (EpochStats, error) {
-	set, m := s.Settings, s.Model
+// StepStats report one search step.
+type StepStats struct {
+	TrainLoss, ValidLoss float64 // the step's training and α-window NLL
+	N, VN                int     // their window lengths
+}
+
+// EpochPlan is the schedule of the epoch in progress and its running sums
+// (part of SearchState, for a resume in the middle of an epoch).
+type EpochPlan struct {
+	Offsets, Lengths   []int // per step: the training window's start and drawn length
+	Next               int   // the next step to run
+	TrainSum, ValidSum float64
+	TrainTok, ValidTok int
+}
+
+// BeginEpoch starts an epoch: both hidden states at zero (as the
+// reference's train()) and the window lengths drawn for the whole pass over
+// the training stream. It returns the number of steps.
+func (s *Search) BeginEpoch() int {
+	set := s.Settings
 	s.hidden, s.hiddenValid = nil, nil
-	var st EpochStats
-	var trainSum, validSum float64
-	var trainTok, validTok int
+	s.plan = EpochPlan{}
 	for i := 0; i < s.train.Steps-2; {
 		seqLen := set.BPTT
 		if s.rng.Float64() >= 0.95 {
 			seqLen = set.BPTT / 2
 		}
-		lr := set.LR * float64(seqLen) / float64(set.BPTT)
-		// α step on a validation window.
-		vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
-		x, y, n := s.train.Window(i, seqLen)
-		var vl float64
-		var err error
-		if set.Order == 2 {
-			vl, err = s.unrolledAlphaGrad(x, y, n, vx, vy, vn, lr)
-		} else {
-			vl, err = s.alphaGrad(vx, vy, vn)
-		}
-		if err != nil {
-			return st, fmt.Errorf("%w at step %d", err, st.Steps)
-		}
-		s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
-		validSum += vl * float64(vn)
-		validTok += vn
-		// w step on the training window.
-		s.requires(false)
-		for _, w := range m.Weights() {
-			w.ZeroGrad()
-		}
-		s.tape.Reset()
-		out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
-		tl := float64(out.Loss.Value.Data[0])
-		if math.IsNaN(tl) || math.IsInf(tl, 0) {
-			return st, fmt.Errorf("rnnnet: training loss %v at step %d", tl, st.Steps)
-		}
-		loss := out.Loss
-		if set.TAR > 0 && out.TAR != nil {
-			loss = s.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
-		}
-		s.tape.Backward(loss)
-		s.hidden = out.Hidden
-		ps := params(m.Weights())
-		optim.ClipGradNorm(ps, set.Clip)
-		s.sgd.LR = lr
-		s.sgd.Step(ps)
-		s.sgd.LR = set.LR
-		trainSum += tl * float64(n)
-		trainTok += n
-		st.Steps++
-		i += n
+		s.plan.Offsets = append(s.plan.Offsets, i)
+		s.plan.Lengths = append(s.plan.Lengths, seqLen)
+		i += min(seqLen, s.train.Steps-1-i)
+	}
+	return len(s.plan.Offsets)
+}
+
+// Step runs the epoch's next step: an α step on the validation window at
+// the same offset (modulo its length), then a w step on the training
+// window, with the learning rate scaled by the drawn length over BPTT. It
+// fails if a loss becomes NaN or Inf; the search is then in a state between
+// steps, not to be continued.
+func (s *Search) Step() (StepStats, error) {
+	set, m, p := s.Settings, s.Model, &s.plan
+	if p.Next >= len(p.Offsets) {
+		panic("rnnnet: Search.Step past the end of the epoch (call BeginEpoch)")
+	}
+	i, seqLen := p.Offsets[p.Next], p.Lengths[p.Next]
+	lr := set.LR * float64(seqLen) / float64(set.BPTT)
+	vx, vy, vn := s.search.Window(i%(s.search.Steps-1), set.BPTT)
+	x, y, n := s.train.Window(i, seqLen)
+	var vl float64
+	var err error
+	if set.Order == 2 {
+		vl, err = s.unrolledAlphaGrad(x, y, n, vx, vy, vn, lr)
+	} else {
+		vl, err = s.alphaGrad(vx, vy, vn)
+	}
+	if err != nil {
+		return StepStats{}, fmt.Errorf("%w at step %d", err, p.Next)
+	}
+	s.adam.Step([]optim.Param{{Value: m.Alpha.Value.Data, Grad: m.Alpha.Grad.Data}})
+	// w step on the training window.
+	s.requires(false)
+	for _, w := range m.Weights() {
+		w.ZeroGrad()
 	}
 	s.tape.Reset()
+	out := m.Forward(s.tape, x, y, n, s.hidden, m.DrawMasks(s.rng, set.Batch))
+	tl := float64(out.Loss.Value.Data[0])
+	if math.IsNaN(tl) || math.IsInf(tl, 0) {
+		return StepStats{}, fmt.Errorf("rnnnet: training loss %v at step %d", tl, p.Next)
+	}
+	loss := out.Loss
+	if set.TAR > 0 && out.TAR != nil {
+		loss = s.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
+	}
+	s.tape.Backward(loss)
+	s.hidden = out.Hidden
+	ps := params(m.Weights())
+	optim.ClipGradNorm(ps, set.Clip)
+	s.sgd.LR = lr
+	s.sgd.Step(ps)
+	s.sgd.LR = set.LR
+	s.tape.Reset()
+	p.TrainSum += tl * float64(n)
+	p.TrainTok += n
+	p.ValidSum += vl * float64(vn)
+	p.ValidTok += vn
+	p.Next++
+	return StepStats{TrainLoss: tl, ValidLoss: vl, N: n, VN: vn}, nil
+}
+
+// EndEpoch closes an epoch whose steps have all run and returns its stats.
+func (s *Search) EndEpoch() EpochStats {
+	p := s.plan
+	if p.Next != len(p.Offsets) {
+		panic(fmt.Sprintf("rnnnet: Search.EndEpoch after %d of %d steps", p.Next, len(p.Offsets)))
+	}
 	s.requires(false)
 	s.epoch++
-	if trainTok > 0 {
-		st.TrainLoss = trainSum / float64(trainTok)
-		st.ValidLoss = validSum / float64(validTok)
+	st := EpochStats{Steps: p.Next}
+	if p.TrainTok > 0 {
+		st.TrainLoss = p.TrainSum / float64(p.TrainTok)
+		st.ValidLoss = p.ValidSum / float64(p.ValidTok)
 	}
-	return st, nil
+	return st
+}
+
+// Epoch runs a whole epoch: BeginEpoch, every Step, EndEpoch.
+func (s *Search) Epoch() (EpochStats, error) {
+	for n := s.BeginEpoch(); s.plan.Next < n; {
+		if _, err := s.Step(); err != nil {
+			return EpochStats{}, err
+		}
+	}
+	return s.EndEpoch(), nil
 }
 
 // alphaGrad leaves ∇_α L_val(w, α) of a validation window in α's gradient
@@ -360,3 +414,7 @@ func Evaluate(m *Model, data *corpus.Batched, bptt int, k kernels.Backend) float
 
 // Perplexity is exp(loss), the language-modelling score.
 func Perplexity(loss float64) float64 { return math.Exp(loss) }
+
+// Steps is the number of steps of the epoch in progress (BeginEpoch's
+// answer), and Next the next step to run.
+func (s *Search) Steps() (n, next int) { return len(s.plan.Offsets), s.plan.Next }

@@ -8,25 +8,28 @@ import (
 	"github.com/rdarts/rdarts/optim"
 )
 
-// SearchState is everything a search carries from one epoch to the next:
+// SearchState is everything a search carries from one step to the next:
 // restored into a search built with the same model configuration, corpus
-// and settings, the following epochs are bit-identical to those of the
-// search it was taken from. It encodes with encoding/gob or JSON.
+// and settings, the following steps and epochs are bit-identical to those
+// of the search it was taken from. It encodes with encoding/gob or JSON.
 type SearchState struct {
-	Epoch   int         // epochs completed
-	Weights [][]float32 // Model.Weights() values, in order
-	Alpha   []float32
-	BNMean  []float32
-	BNVar   []float32
-	SGD     optim.SGDState
-	Adam    optim.AdamState
-	RNG     []byte // the PCG generator, MarshalBinary
+	Epoch       int       // epochs completed
+	Plan        EpochPlan // the epoch in progress (empty between epochs)
+	Hidden      []float32 // hidden states carried between windows (nil: zeros)
+	HiddenValid []float32
+	Weights     [][]float32 // Model.Weights() values, in order
+	Alpha       []float32
+	BNMean      []float32
+	BNVar       []float32
+	SGD         optim.SGDState
+	Adam        optim.AdamState
+	RNG         []byte // the PCG generator, MarshalBinary
 }
 
 // Epochs is the number of epochs completed.
 func (s *Search) Epochs() int { return s.epoch }
 
-// State returns a deep copy of the search's state; take it between epochs.
+// State returns a deep copy of the search's state, between steps or epochs.
 func (s *Search) State() (SearchState, error) {
 	m := s.Model
 	rng, err := s.src.MarshalBinary()
@@ -37,6 +40,9 @@ func (s *Search) State() (SearchState, error) {
 		Epoch: s.epoch, Alpha: slices.Clone(m.Alpha.Value.Data),
 		BNMean: slices.Clone(m.BN.Mean), BNVar: slices.Clone(m.BN.Var),
 		SGD: s.sgd.State(), Adam: s.adam.State(), RNG: rng,
+		Plan: EpochPlan{Offsets: slices.Clone(s.plan.Offsets), Lengths: slices.Clone(s.plan.Lengths), Next: s.plan.Next,
+			TrainSum: s.plan.TrainSum, ValidSum: s.plan.ValidSum, TrainTok: s.plan.TrainTok, ValidTok: s.plan.ValidTok},
+		Hidden: slices.Clone(s.hidden), HiddenValid: slices.Clone(s.hiddenValid),
 	}
 	for _, w := range m.Weights() {
 		st.Weights = append(st.Weights, slices.Clone(w.Value.Data))
@@ -60,6 +66,17 @@ func (s *Search) Restore(st SearchState) error {
 	if err := checkOptim(st, ws); err != nil {
 		return err
 	}
+	bd := s.Settings.Batch * m.Cfg.Hidden
+	p := st.Plan
+	if len(p.Offsets) != len(p.Lengths) || p.Next < 0 || p.Next > len(p.Offsets) ||
+		(st.Hidden != nil && len(st.Hidden) != bd) || (st.HiddenValid != nil && len(st.HiddenValid) != bd) {
+		return fmt.Errorf("rnnnet: the saved epoch position does not fit this search")
+	}
+	for j, o := range p.Offsets {
+		if o < 0 || o >= s.train.Steps-1 || p.Lengths[j] < 1 {
+			return fmt.Errorf("rnnnet: the saved epoch position does not fit this corpus")
+		}
+	}
 	if err := s.src.UnmarshalBinary(st.RNG); err != nil {
 		return fmt.Errorf("rnnnet: saved random state: %w", err)
 	}
@@ -72,7 +89,9 @@ func (s *Search) Restore(st SearchState) error {
 	s.sgd.SetState(st.SGD)
 	s.adam.SetState(st.Adam)
 	s.epoch = st.Epoch
-	s.hidden, s.hiddenValid = nil, nil
+	s.plan = EpochPlan{Offsets: slices.Clone(p.Offsets), Lengths: slices.Clone(p.Lengths), Next: p.Next,
+		TrainSum: p.TrainSum, ValidSum: p.ValidSum, TrainTok: p.TrainTok, ValidTok: p.ValidTok}
+	s.hidden, s.hiddenValid = slices.Clone(st.Hidden), slices.Clone(st.HiddenValid)
 	return nil
 }
 

@@ -56,6 +56,33 @@ func TestResume(t *testing.T) {
 	if !slices.Equal(s.Model.Alpha.Value.Data, whole.Model.Alpha.Value.Data) || !slices.Equal(s.Model.Embed.Value.Data, whole.Model.Embed.Value.Data) {
 		t.Error("resumed search ends with other α or weights")
 	}
+	// Stopped in the middle of an epoch: the same.
+	mid, _ := runSearch(t, c, 1)
+	mid.BeginEpoch()
+	for k := 0; k < 7; k++ {
+		if _, err := mid.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err = mid.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3, err := NewSearch(m, c, half.Settings, fast.Backend{}, src) // m: any model of the size
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s3.Restore(st); err != nil {
+		t.Fatal(err)
+	}
+	for s3.plan.Next < len(s3.plan.Offsets) {
+		if _, err := s3.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e := s3.EndEpoch(); e != stats[1] {
+		t.Errorf("epoch resumed mid-way: %+v, want %+v", e, stats[1])
+	}
 	// A state of another size is refused.
 	bad := back
 	bad.Alpha = bad.Alpha[1:]

@@ -28,7 +28,7 @@ type TrainSettings struct {
 	BPTT        int     // mean window length [35]
 	LR          float64 // learning rate of SGD, then ASGD [20]
 	Clip        float64 // gradient-norm clip [0.25]
-	WD          float64 // weight decay [8e-7]
+	WD          float64 // weight decay [8e-7]; negative: none
 	TAR         float64 // temporal activation regularisation β [1e-3]; negative turns it off
 	NonMono     int     // switch to ASGD when validation is worse than the best before the last NonMono epochs [5]
 	MaxSeqDelta int     // windows are at most BPTT+MaxSeqDelta long [20]
@@ -55,8 +55,10 @@ func (s TrainSettings) withDefaults() TrainSettings {
 	defF(&s.Clip, 0.25)
 	defF(&s.WD, 8e-7)
 	defF(&s.TAR, 1e-3)
-	if s.TAR < 0 {
-		s.TAR = 0
+	for _, v := range []*float64{&s.TAR, &s.WD} {
+		if *v < 0 {
+			*v = 0
+		}
 	}
 	return s
 }
@@ -118,6 +120,9 @@ func NewTrainer(m *Model, c *corpus.Corpus, set TrainSettings, k kernels.Backend
 	}
 	if t.test, err = corpus.Batchify(c.Test, set.TestBatch); err != nil {
 		return nil, fmt.Errorf("rnnnet: test split: %w", err)
+	}
+	if t.train.Steps < 3 {
+		return nil, fmt.Errorf("rnnnet: the training split's %d tokens make columns of %d tokens for batch %d; a step needs at least 3", len(c.Train), t.train.Steps, set.Batch)
 	}
 	t.sgd = &optim.SGD{LR: set.LR, WeightDecay: set.WD}
 	return t, nil

@@ -3,6 +3,7 @@ package rnnnet
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
@@ -83,5 +84,20 @@ func TestRetrain(t *testing.T) {
 	os, _ := New(SearchConfig(c.Vocab.Len()), nil, rand.New(src))
 	if _, err := NewTrainer(os, c, TrainSettings{}, fast.Backend{}, src); err == nil {
 		t.Error("a one-shot model was accepted for retraining")
+	}
+}
+
+func TestTooShort(t *testing.T) {
+	c := tinyCorpus(t)
+	c.Train = c.Train[:20]
+	src := rand.NewPCG(1, 1)
+	m, _ := New(SearchConfig(c.Vocab.Len()), nil, rand.New(src))
+	if _, err := NewSearch(m, c, SearchSettings{Batch: 8}, fast.Backend{}, src); err == nil || !strings.Contains(err.Error(), "at least 3") {
+		t.Errorf("search on 20 tokens: %v", err)
+	}
+	g := space.RNNDARTSV1
+	d, _ := New(EvalConfig(c.Vocab.Len()), &g, rand.New(src))
+	if _, err := NewTrainer(d, c, TrainSettings{Batch: 8}, fast.Backend{}, src); err == nil || !strings.Contains(err.Error(), "at least 3") {
+		t.Errorf("retraining on 20 tokens: %v", err)
 	}
 }

@@ -1,0 +1,213 @@
+package rnnsearch
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/rdarts/rdarts/corpus"
+	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/rnnnet"
+	"github.com/rdarts/rdarts/space"
+)
+
+// RetrainConfig is a recurrent genotype's retraining, as its config.json
+// holds it. DefaultRetrainConfig gives the reference's (DARTS rnn/train.py).
+type RetrainConfig struct {
+	Genotype string `json:"genotype"` // DARTS notation
+	Data     string `json:"data"`
+	Seed     uint64 `json:"seed"`
+
+	Epochs      int     `json:"epochs"`
+	Hidden      int     `json:"hidden"`
+	BatchSize   int     `json:"batch_size"`
+	EvalBatch   int     `json:"eval_batch"`
+	TestBatch   int     `json:"test_batch"`
+	BPTT        int     `json:"bptt"`
+	LR          float64 `json:"lr"`
+	Clip        float64 `json:"clip"`
+	WeightDecay float64 `json:"weight_decay"`
+	TAR         float64 `json:"tar"`
+	NonMono     int     `json:"nonmono"`
+
+	Dropout  float64 `json:"dropout"`
+	DropoutH float64 `json:"dropouth"`
+	DropoutX float64 `json:"dropoutx"`
+	DropoutI float64 `json:"dropouti"`
+	DropoutE float64 `json:"dropoute"`
+
+	TrainTokens int `json:"train_tokens"` // 0: all
+	ValidTokens int `json:"valid_tokens"`
+	TestTokens  int `json:"test_tokens"`
+}
+
+// DefaultRetrainConfig is the reference's evaluation protocol: 850 units,
+// batch 64 (validation 10, test 1), BPTT 35, SGD lr 20 switching to ASGD
+// (non-monotone interval 5), clip 0.25, weight decay 8e-7, TAR 1e-3,
+// dropouts 0.75/0.25/0.75/0.2/0, seed 1267; the reference's 8000 epochs are
+// an "until stopped" bound, the paper's runs are far shorter: 8000 is kept.
+func DefaultRetrainConfig() RetrainConfig {
+	return RetrainConfig{Seed: 1267, Epochs: 8000, Hidden: 850, BatchSize: 64, EvalBatch: 10, TestBatch: 1, BPTT: 35,
+		LR: 20, Clip: 0.25, WeightDecay: 8e-7, TAR: 1e-3, NonMono: 5,
+		Dropout: 0.75, DropoutH: 0.25, DropoutX: 0.75, DropoutI: 0.2}
+}
+
+// Validate checks the settings, naming the flag of the first bad one.
+func (c RetrainConfig) Validate() error {
+	if err := runfolder.Finite(c); err != nil {
+		return err
+	}
+	g, err := space.ParseRNN(c.Genotype)
+	switch {
+	case err != nil:
+		return fmt.Errorf("genotype: %w", err)
+	case g.Validate() != nil:
+		return fmt.Errorf("genotype: %w", g.Validate())
+	case c.Data == "":
+		return fmt.Errorf("data: the PTB-format folder is required")
+	case c.Epochs < 1 || c.Hidden < 1 || c.BatchSize < 1 || c.EvalBatch < 1 || c.TestBatch < 1 || c.NonMono < 1:
+		return fmt.Errorf("epochs, hidden, batch-size, eval-batch, test-batch and nonmono: must be at least 1")
+	case c.BPTT < 2:
+		return fmt.Errorf("bptt: must be at least 2, have %d", c.BPTT)
+	case c.LR <= 0 || c.Clip <= 0:
+		return fmt.Errorf("lr and clip: must be positive")
+	case c.WeightDecay < 0 || c.TAR < 0 || c.TrainTokens < 0 || c.ValidTokens < 0 || c.TestTokens < 0:
+		return fmt.Errorf("weight-decay, tar and the token counts: must not be negative")
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"dropout", c.Dropout}, {"dropouth", c.DropoutH}, {"dropoutx", c.DropoutX}, {"dropouti", c.DropoutI}, {"dropoute", c.DropoutE}} {
+		if p.v < 0 || p.v >= 1 {
+			return fmt.Errorf("%s: must be in [0, 1), have %v", p.name, p.v)
+		}
+	}
+	return nil
+}
+
+// RetrainMetrics is one retraining epoch in metrics.jsonl.
+type RetrainMetrics struct {
+	rnnnet.TrainEpoch
+	TrainPPL float64 `json:"train_ppl"`
+	ValidPPL float64 `json:"valid_ppl"`
+}
+
+// RetrainOutcome is a finished retraining's result.json: the best weights'
+// validation and test perplexity.
+type RetrainOutcome struct {
+	Genotype  string  `json:"genotype"`
+	BestEpoch int     `json:"best_epoch"`
+	ValidLoss float64 `json:"valid_loss"`
+	ValidPPL  float64 `json:"valid_ppl"`
+	TestLoss  float64 `json:"test_loss"`
+	TestPPL   float64 `json:"test_ppl"`
+}
+
+// Retrain trains cfg's genotype in run folder dir (config.json, then
+// metrics.jsonl after every epoch, result.json at the end) and returns the
+// outcome. It stops early, still evaluating the best weights, when ctx is
+// cancelled between epochs. Retraining has no checkpoints: an interrupted
+// retraining starts again (force replaces its folder).
+func Retrain(ctx context.Context, cfg RetrainConfig, dir string, force bool, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
+	if err := cfg.Validate(); err != nil {
+		return RetrainOutcome{}, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g, _ := space.ParseRNN(cfg.Genotype)
+	c, err := corpus.Load(cfg.Data)
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	for _, cut := range []struct {
+		s *[]int32
+		n int
+	}{{&c.Train, cfg.TrainTokens}, {&c.Valid, cfg.ValidTokens}, {&c.Test, cfg.TestTokens}} {
+		if cut.n > 0 && cut.n < len(*cut.s) {
+			*cut.s = (*cut.s)[:cut.n]
+		}
+	}
+	src := rand.NewPCG(cfg.Seed, 0x5eed)
+	mc := rnnnet.EvalConfig(c.Vocab.Len())
+	mc.Hidden = cfg.Hidden
+	mc.DropOut, mc.DropH, mc.DropX, mc.DropI, mc.DropE = cfg.Dropout, cfg.DropoutH, cfg.DropoutX, cfg.DropoutI, cfg.DropoutE
+	m, err := rnnnet.New(mc, &g, rand.New(src))
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	none := func(v float64) float64 {
+		if v == 0 {
+			return -1
+		}
+		return v
+	}
+	tr, err := rnnnet.NewTrainer(m, c, rnnnet.TrainSettings{Batch: cfg.BatchSize, EvalBatch: cfg.EvalBatch, TestBatch: cfg.TestBatch,
+		BPTT: cfg.BPTT, LR: cfg.LR, Clip: cfg.Clip, WD: none(cfg.WeightDecay), TAR: none(cfg.TAR), NonMono: cfg.NonMono}, k, src)
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	f, _, err := runfolder.Begin(dir, cfg, false, force, nil)
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	defer f.Release()
+	var hist []RetrainMetrics
+	for e := 0; e < cfg.Epochs && ctx.Err() == nil; e++ {
+		ep, err := tr.Epoch()
+		if err != nil {
+			return RetrainOutcome{}, err
+		}
+		r := RetrainMetrics{TrainEpoch: ep, TrainPPL: math.Exp(ep.TrainLoss), ValidPPL: math.Exp(ep.ValidLoss)}
+		hist = append(hist, r)
+		log.Info("epoch", "epoch", ep.Epoch, "train_ppl", fmt.Sprintf("%.2f", r.TrainPPL), "valid_ppl", fmt.Sprintf("%.2f", r.ValidPPL),
+			"asgd", ep.Averaged, "rolled_back", ep.RolledBack)
+		if err := runfolder.WriteJSONL(f, runfolder.MetricsFile, hist); err != nil {
+			return RetrainOutcome{}, err
+		}
+	}
+	vl, tl, err := tr.Final()
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	_, best := tr.Best()
+	out := RetrainOutcome{Genotype: g.String(), BestEpoch: best, ValidLoss: vl, ValidPPL: math.Exp(vl), TestLoss: tl, TestPPL: math.Exp(tl)}
+	return out, f.WriteJSON(runfolder.ResultFile, out)
+}
+
+// ResolveRNNGenotype reads a recurrent genotype given on the command line:
+// a search run folder (its genotype.txt), a file holding one, DARTS_V1 or
+// DARTS_V2, or the DARTS notation itself.
+func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
+	switch arg {
+	case "DARTS_V1":
+		return space.RNNDARTSV1, nil
+	case "DARTS_V2", "DARTS":
+		return space.RNNDARTSV2, nil
+	}
+	src, from := arg, "the command line"
+	if st, err := os.Stat(arg); err == nil {
+		path := arg
+		if st.IsDir() {
+			path = filepath.Join(arg, runfolder.GenotypeFile)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return space.RNNGenotype{}, fmt.Errorf("genotype: %w", err)
+		}
+		src, from = strings.TrimSpace(string(b)), path
+	} else if !strings.Contains(arg, "(") {
+		return space.RNNGenotype{}, fmt.Errorf("genotype: %q is neither a file, a run folder, DARTS_V1/DARTS_V2 nor a genotype in DARTS notation", arg)
+	}
+	g, err := space.ParseRNN(src)
+	if err != nil {
+		return space.RNNGenotype{}, fmt.Errorf("genotype from %s: %w", from, err)
+	}
+	return g, nil
+}
