@@ -139,10 +139,127 @@ AI void maxrow(rd_pool q, const float *restrict row, int iy, float *restrict m, 
 	}
 }
 
+// first3 is the first maximum of (a, b, c) at indices (i, i+1, i+2),
+// written as selects so that a loop of them vectorises.
+AI void first3(float a, float b, float c, int32_t i, float *m, int32_t *k) {
+	float mv = a;
+	int32_t kv = i;
+	int gt = b > mv;
+	mv = gt ? b : mv;
+	kv = gt ? i + 1 : kv;
+	gt = c > mv;
+	mv = gt ? c : mv;
+	kv = gt ? i + 2 : kv;
+	*m = mv;
+	*k = kv;
+}
+
+// maxpool3 is the 3×3, stride 1, padding 1 max pool of one h×w plane
+// (h, w ≥ 2), the pool of every DARTS space: the same two passes as the
+// general code, each one flat loop over the whole plane (so planes of
+// 8×8 fill vectors as well as 32×32 ones), then the border columns (or
+// rows), whose windows are clamped, redone. hv, ha are h·w scratch.
+AI void maxpool3(int h, int w, const float *restrict x, float *restrict y, int32_t *restrict arg,
+		float *restrict hv, int32_t *restrict ha) {
+	const int n = h * w;
+	// Horizontal: output i reads i−1, i, i+1; wrong at the row ends (they
+	// read the neighbouring rows), which are redone below.
+	for (int i = 1; i < n - 1; i++)
+		first3(x[i - 1], x[i], x[i + 1], i - 1, &hv[i], &ha[i]);
+	for (int r = 0; r < h; r++) {
+		int i = r * w, j = i + w - 1;
+		int gt = x[i + 1] > x[i];
+		hv[i] = gt ? x[i + 1] : x[i];
+		ha[i] = gt ? i + 1 : i;
+		gt = x[j] > x[j - 1];
+		hv[j] = gt ? x[j] : x[j - 1];
+		ha[j] = gt ? j : j - 1;
+	}
+	// Vertical: the first of rows r−1, r, r+1 whose maximum is strictly
+	// larger; the first and last rows have two.
+	for (int i = w; i < n - w; i++) {
+		float mv = hv[i - w];
+		int32_t kv = ha[i - w];
+		int gt = hv[i] > mv;
+		mv = gt ? hv[i] : mv;
+		kv = gt ? ha[i] : kv;
+		gt = hv[i + w] > mv;
+		mv = gt ? hv[i + w] : mv;
+		kv = gt ? ha[i + w] : kv;
+		y[i] = mv;
+		arg[i] = kv;
+	}
+	for (int c = 0; c < w; c++) {
+		int i = c, j = n - w + c;
+		int gt = hv[i + w] > hv[i];
+		y[i] = gt ? hv[i + w] : hv[i];
+		arg[i] = gt ? ha[i + w] : ha[i];
+		gt = hv[j] > hv[j - w];
+		y[j] = gt ? hv[j] : hv[j - w];
+		arg[j] = gt ? ha[j] : ha[j - w];
+	}
+}
+
+// maxpool3s2 is the 3×3, stride 2, padding 1 max pool of one h×w plane
+// with h and w even (≥ 2), the reduction cells' pool. Output column o
+// reads input columns 2o−1, 2o, 2o+1, so with w = 2·ow the flat output
+// index j reads flat inputs 2j−1, 2j, 2j+1: one flat loop again, wrong
+// only at o = 0 (it reads the previous row's last pixel), redone below;
+// rows likewise (row 2o+1 always exists).
+AI void maxpool3s2(int h, int w, const float *restrict x, float *restrict y, int32_t *restrict arg,
+		float *restrict hv, int32_t *restrict ha) {
+	const int ow = w / 2, oh = h / 2, n = h * ow;
+	for (int j = 1; j < n; j++)
+		first3(x[2 * j - 1], x[2 * j], x[2 * j + 1], 2 * j - 1, &hv[j], &ha[j]);
+	for (int r = 0; r < h; r++) {
+		int j = r * ow, i = r * w;
+		int gt = x[i + 1] > x[i];
+		hv[j] = gt ? x[i + 1] : x[i];
+		ha[j] = gt ? i + 1 : i;
+	}
+	for (int c = 0; c < ow; c++) {
+		int gt = hv[ow + c] > hv[c];
+		y[c] = gt ? hv[ow + c] : hv[c];
+		arg[c] = gt ? ha[ow + c] : ha[c];
+	}
+	for (int o = 1; o < oh; o++) {
+		const float *restrict h0 = hv + (ptrdiff_t)(2 * o - 1) * ow;
+		const int32_t *restrict a0 = ha + (ptrdiff_t)(2 * o - 1) * ow;
+		float *restrict yr = y + (ptrdiff_t)o * ow;
+		int32_t *restrict ar = arg + (ptrdiff_t)o * ow;
+		for (int c = 0; c < ow; c++) {
+			float mv = h0[c];
+			int32_t kv = a0[c];
+			int gt = h0[ow + c] > mv;
+			mv = gt ? h0[ow + c] : mv;
+			kv = gt ? a0[ow + c] : kv;
+			gt = h0[2 * ow + c] > mv;
+			mv = gt ? h0[2 * ow + c] : mv;
+			kv = gt ? a0[2 * ow + c] : kv;
+			yr[c] = mv;
+			ar[c] = kv;
+		}
+	}
+}
+
 CLONES int rd_maxpool_forward(rd_pool q, const float *x, float *y, int32_t *arg, int lo, int hi) {
 	scratch sc;
 	if (mkscratch(&sc, q, 1))
 		return -1;
+	if (q.k == 3 && q.s == 1 && q.p == 1 && q.h >= 2 && q.w >= 2) {
+		const int hw = q.h * q.w;
+		for (int pl = lo; pl < hi; pl++)
+			maxpool3(q.h, q.w, x + (ptrdiff_t)pl * hw, y + (ptrdiff_t)pl * hw, arg + (ptrdiff_t)pl * hw, sc.hv, sc.ha);
+		free(sc.mem);
+		return 0;
+	}
+	if (q.k == 3 && q.s == 2 && q.p == 1 && q.h >= 2 && q.w >= 2 && q.h % 2 == 0 && q.w % 2 == 0) {
+		const int hw = q.h * q.w, ohw = q.oh * q.ow;
+		for (int pl = lo; pl < hi; pl++)
+			maxpool3s2(q.h, q.w, x + (ptrdiff_t)pl * hw, y + (ptrdiff_t)pl * ohw, arg + (ptrdiff_t)pl * ohw, sc.hv, sc.ha);
+		free(sc.mem);
+		return 0;
+	}
 	int ia, ib;
 	interior(&ia, &ib, q.ow, q.w, q.k, q.s, q.p);
 	const int hw = q.h * q.w, ohw = q.oh * q.ow, ow = q.ow;

@@ -17,7 +17,7 @@ import (
 // input.
 func TestPoolCMatchesGo(t *testing.T) {
 	var shapes []kernels.Pool
-	for _, hw := range [][2]int{{1, 1}, {2, 3}, {3, 3}, {5, 7}, {8, 8}, {9, 9}, {16, 16}, {32, 32}, {17, 40}} {
+	for _, hw := range [][2]int{{1, 1}, {2, 2}, {2, 3}, {3, 3}, {4, 6}, {6, 4}, {5, 7}, {8, 8}, {9, 9}, {16, 16}, {32, 32}, {17, 40}} {
 		for _, ksp := range [][3]int{{3, 1, 1}, {3, 2, 1}, {3, 1, 0}, {2, 2, 0}, {5, 1, 2}, {3, 3, 1}} {
 			p := kernels.Pool{N: 3, C: 5, H: hw[0], W: hw[1], K: ksp[0], S: ksp[1], P: ksp[2]}
 			if p.OutH() < 1 || p.OutW() < 1 {
