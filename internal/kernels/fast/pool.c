@@ -321,10 +321,39 @@ AI void sumrow(rd_pool q, const float *restrict row, float *restrict h, const in
 	}
 }
 
+// avgpool3s2 is the 3×3, stride 2, padding 1 average pool of one h×w
+// plane with h and w even (≥ 2), the reduction cells' pool, flat as
+// maxpool3s2; every sum is the general code's, term by term from +0, and
+// each output divided by its window's pixel count (4, 6 or 9).
+AI void avgpool3s2(int h, int w, const float *restrict x, float *restrict y, float *restrict hv) {
+	const int ow = w / 2, oh = h / 2, n = h * ow;
+	for (int j = 1; j < n; j++)
+		hv[j] = ((0.0f + x[2 * j - 1]) + x[2 * j]) + x[2 * j + 1];
+	for (int r = 0; r < h; r++) {
+		int i = r * w;
+		hv[r * ow] = (0.0f + x[i]) + x[i + 1];
+	}
+	for (int c = 0; c < ow; c++)
+		y[c] = (hv[c] + hv[ow + c]) / (float)(2 * (c == 0 ? 2 : 3));
+	for (int o = 1; o < oh; o++) {
+		const float *restrict h0 = hv + (ptrdiff_t)(2 * o - 1) * ow;
+		float *restrict yr = y + (ptrdiff_t)o * ow;
+		for (int c = 0; c < ow; c++)
+			yr[c] = ((h0[c] + h0[ow + c]) + h0[2 * ow + c]) / (float)(3 * (c == 0 ? 2 : 3));
+	}
+}
+
 CLONES int rd_avgpool_forward(rd_pool q, const float *x, float *y, int lo, int hi) {
 	scratch sc;
 	if (mkscratch(&sc, q, 0))
 		return -1;
+	if (q.k == 3 && q.s == 2 && q.p == 1 && q.h >= 2 && q.w >= 2 && q.h % 2 == 0 && q.w % 2 == 0) {
+		const int hw = q.h * q.w, ohw = q.oh * q.ow;
+		for (int pl = lo; pl < hi; pl++)
+			avgpool3s2(q.h, q.w, x + (ptrdiff_t)pl * hw, y + (ptrdiff_t)pl * ohw, sc.hv);
+		free(sc.mem);
+		return 0;
+	}
 	int ia, ib;
 	interior(&ia, &ib, q.ow, q.w, q.k, q.s, q.p);
 	const int hw = q.h * q.w, ohw = q.oh * q.ow, ow = q.ow;
@@ -377,10 +406,54 @@ AI void spreadrow(rd_pool q, float *restrict row, const float *restrict h, const
 			row[ix] += h[ox];
 }
 
+// avgpool3s2_backward adds the input gradient of avgpool3s2 to dx. Row
+// 2o of the column pass gets output row o alone; row 2o+1 gets rows o and
+// o+1 (when it exists), in that order, each term g/count added to +0 as
+// in the general code; columns likewise into dx.
+AI void avgpool3s2_backward(int h, int w, const float *restrict dy, float *restrict dx, float *restrict hv) {
+	const int ow = w / 2, oh = h / 2;
+	for (int o = 0; o < oh; o++) {
+		const float *restrict g = dy + (ptrdiff_t)o * ow;
+		float *restrict even = hv + (ptrdiff_t)(2 * o) * ow, *restrict odd = even + ow;
+		const float nr = o == 0 ? 2 : 3;
+		if (o + 1 < oh) {
+			const float *restrict g1 = g + ow;
+			for (int c = 0; c < ow; c++) {
+				float nc = c == 0 ? 2 : 3;
+				even[c] = 0.0f + g[c] / (nr * nc);
+				odd[c] = (0.0f + g[c] / (nr * nc)) + g1[c] / (3 * nc);
+			}
+		} else {
+			for (int c = 0; c < ow; c++) {
+				float nc = c == 0 ? 2 : 3;
+				even[c] = 0.0f + g[c] / (nr * nc);
+				odd[c] = 0.0f + g[c] / (nr * nc);
+			}
+		}
+	}
+	for (int r = 0; r < h; r++) {
+		const float *restrict hr = hv + (ptrdiff_t)r * ow;
+		float *restrict d = dx + (ptrdiff_t)r * w;
+		for (int c = 0; c + 1 < ow; c++) {
+			d[2 * c] += hr[c];
+			d[2 * c + 1] = (d[2 * c + 1] + hr[c]) + hr[c + 1];
+		}
+		d[w - 2] += hr[ow - 1];
+		d[w - 1] += hr[ow - 1];
+	}
+}
+
 CLONES int rd_avgpool_backward(rd_pool q, const float *dy, float *dx, int lo, int hi) {
 	scratch sc;
 	if (mkscratch(&sc, q, 0))
 		return -1;
+	if (q.k == 3 && q.s == 2 && q.p == 1 && q.h >= 2 && q.w >= 2 && q.h % 2 == 0 && q.w % 2 == 0) {
+		const int hw = q.h * q.w, ohw = q.oh * q.ow;
+		for (int pl = lo; pl < hi; pl++)
+			avgpool3s2_backward(q.h, q.w, dy + (ptrdiff_t)pl * ohw, dx + (ptrdiff_t)pl * hw, sc.hv);
+		free(sc.mem);
+		return 0;
+	}
 	int ia, ib;
 	interior(&ia, &ib, q.ow, q.w, q.k, q.s, q.p);
 	const int hw = q.h * q.w, ohw = q.oh * q.ow, ow = q.ow;
