@@ -120,13 +120,15 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 	y := t.out(t.arena.Get(first.Shape()...), ins...)
 	ys, ws := y.Value.Data, w.Value.Data[off:off+len(xs)]
 	parallel.For(len(ys), grain, func(_, lo, hi int) {
-		first := true
+		// vec.WeightedSum adds the terms tile by tile, so the output stays
+		// in cache across the terms; the bits are those of one Axpy per term.
+		parts := make([][]float32, len(xs))
 		for k, x := range xs {
 			if x != nil {
-				vec.Axpy(ys[lo:hi], ws[k], x.Value.Data[lo:hi], !first)
-				first = false
+				parts[k] = x.Value.Data[lo:hi]
 			}
 		}
+		vec.WeightedSum(ys[lo:hi], ws, parts)
 	})
 	t.record(y, func() {
 		dy := y.Grad.Data

@@ -120,3 +120,27 @@ func BenchmarkSmall(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) { bench(b, int64(8*n), func(k kernels) { k.relu(d, x) }) })
 	}
 }
+
+// BenchmarkWeightedSumTiled is one worker's half of a 64×16×32×32 mixed-op
+// output with two terms (S1's edges): the tiled WeightedSum against one
+// Axpy per term over the whole half (autograd.WeightedSum's loop before
+// it used WeightedSum), same bits.
+func BenchmarkWeightedSumTiled(b *testing.B) {
+	const n = 1 << 19
+	r := rand.New(rand.NewPCG(9, 11))
+	xs, w := [][]float32{data(r, n, false), data(r, n, false)}, []float32{0.4, 0.6}
+	d := make([]float32, n)
+	b.Run("tiled", func(b *testing.B) {
+		b.SetBytes(4 * 3 * n)
+		for b.Loop() {
+			WeightedSum(d, w, xs)
+		}
+	})
+	b.Run("per-term", func(b *testing.B) {
+		b.SetBytes(4 * 3 * n)
+		for b.Loop() {
+			Axpy(d, w[0], xs[0], false)
+			Axpy(d, w[1], xs[1], true)
+		}
+	})
+}

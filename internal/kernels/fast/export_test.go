@@ -1,10 +1,33 @@
 package fast
 
-import "github.com/rdarts/rdarts/internal/kernels"
+import (
+	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/kernels/purego"
+)
 
-// GoDepthwise is Backend with its depthwise convs on the pure-Go loops
-// (the !cgo fallback), so tests and benchmarks reach them with cgo on.
+// GoDepthwise is Backend with its depthwise convs and pools on the pure-Go
+// loops (the !cgo fallback), so tests and benchmarks reach them with cgo
+// on.
 type GoDepthwise struct{ Backend }
+
+// MaxPoolForward implements kernels.Backend.
+func (b GoDepthwise) MaxPoolForward(p kernels.Pool, x, y []float32, arg []int32) {
+	p.Check(x, y)
+	purego.CheckArg(p, arg)
+	b.poolPlanes(p, func(lo, hi int) { goPool.maxForward(p, x, y, arg, lo, hi) })
+}
+
+// AvgPoolForward implements kernels.Backend.
+func (b GoDepthwise) AvgPoolForward(p kernels.Pool, x, y []float32) {
+	p.Check(x, y)
+	b.poolPlanes(p, func(lo, hi int) { goPool.avgForward(p, x, y, lo, hi) })
+}
+
+// AvgPoolBackward implements kernels.Backend.
+func (b GoDepthwise) AvgPoolBackward(p kernels.Pool, dy, dx []float32) {
+	p.Check(dx, dy)
+	b.poolPlanes(p, func(lo, hi int) { goPool.avgBackward(p, dy, dx, lo, hi) })
+}
 
 // Name implements kernels.Backend.
 func (GoDepthwise) Name() string { return "fast-godw" }

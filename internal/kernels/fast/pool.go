@@ -9,7 +9,9 @@ import (
 	"github.com/rdarts/rdarts/internal/parallel"
 )
 
-// Pools run over (n, c) planes split across workers and are separable: a
+// Pools run over (n, c) planes split across workers (Go hands each worker's
+// range to one call: vectorised C, pool.c, when cgo is on; the Go loops
+// below otherwise, which give the same bits) and are separable: a
 // horizontal pass reduces each input row over the window's columns into an
 // H×OW buffer, a vertical pass reduces that over the window's rows. That
 // is 2K instead of K² operations per output, and both passes are loops
@@ -34,30 +36,60 @@ func windows(lo, hi []int, n, k, s, p int) {
 	}
 }
 
-// poolPlanes runs body over all N·C planes in parallel; each worker gets
-// an H×OW float buffer and the clamped column and row windows.
-func poolPlanes(p kernels.Pool, body func(pl int, h []float32, cl, ch, rl, rh []int)) {
-	oh, ow := p.OutH(), p.OutW()
-	cost := oh * ow * p.K * 2
-	parallel.For(p.N*p.C, grain(cost), func(_, lo, hi int) {
-		buf := getScratch(p.H * ow)
-		win := make([]int, 2*ow+2*oh)
-		cl, ch, rl, rh := win[:ow], win[ow:2*ow], win[2*ow:2*ow+oh], win[2*ow+oh:]
-		windows(cl, ch, p.W, p.K, p.S, p.P)
-		windows(rl, rh, p.H, p.K, p.S, p.P)
-		for pl := lo; pl < hi; pl++ {
-			body(pl, *buf, cl, ch, rl, rh)
-		}
-		putScratch(buf)
-	})
+// poolImpl is one implementation of the per-range work of the pools:
+// each function handles the planes (n·C + c) in [lo, hi).
+type poolImpl struct {
+	maxForward  func(p kernels.Pool, x, y []float32, arg []int32, lo, hi int)
+	avgForward  func(p kernels.Pool, x, y []float32, lo, hi int)
+	avgBackward func(p kernels.Pool, dy, dx []float32, lo, hi int)
+}
+
+// goPool is the Go implementation.
+var goPool = poolImpl{maxForward: goMaxPoolForward, avgForward: goAvgPoolForward, avgBackward: goAvgPoolBackward}
+
+// planes runs f over all N·C planes, split over workers.
+func (Backend) poolPlanes(p kernels.Pool, f func(lo, hi int)) {
+	parallel.For(p.N*p.C, grain(p.OutH()*p.OutW()*p.K*2), func(_, lo, hi int) { f(lo, hi) })
 }
 
 // MaxPoolForward implements kernels.Backend.
-func (Backend) MaxPoolForward(p kernels.Pool, x, y []float32, arg []int32) {
+func (b Backend) MaxPoolForward(p kernels.Pool, x, y []float32, arg []int32) {
 	p.Check(x, y)
 	purego.CheckArg(p, arg)
+	b.poolPlanes(p, func(lo, hi int) { poolDefault.maxForward(p, x, y, arg, lo, hi) })
+}
+
+// AvgPoolForward implements kernels.Backend.
+func (b Backend) AvgPoolForward(p kernels.Pool, x, y []float32) {
+	p.Check(x, y)
+	b.poolPlanes(p, func(lo, hi int) { poolDefault.avgForward(p, x, y, lo, hi) })
+}
+
+// AvgPoolBackward implements kernels.Backend: the forward's two passes
+// transposed (spread dy/count over rows, then over columns).
+func (b Backend) AvgPoolBackward(p kernels.Pool, dy, dx []float32) {
+	p.Check(dx, dy)
+	b.poolPlanes(p, func(lo, hi int) { poolDefault.avgBackward(p, dy, dx, lo, hi) })
+}
+
+// poolRange runs body over the planes [lo, hi); body gets an H×OW float
+// buffer and the clamped column and row windows.
+func poolRange(p kernels.Pool, lo, hi int, body func(pl int, h []float32, cl, ch, rl, rh []int)) {
+	oh, ow := p.OutH(), p.OutW()
+	buf := getScratch(p.H * ow)
+	win := make([]int, 2*ow+2*oh)
+	cl, ch, rl, rh := win[:ow], win[ow:2*ow], win[2*ow:2*ow+oh], win[2*ow+oh:]
+	windows(cl, ch, p.W, p.K, p.S, p.P)
+	windows(rl, rh, p.H, p.K, p.S, p.P)
+	for pl := lo; pl < hi; pl++ {
+		body(pl, *buf, cl, ch, rl, rh)
+	}
+	putScratch(buf)
+}
+
+func goMaxPoolForward(p kernels.Pool, x, y []float32, arg []int32, lo, hi int) {
 	oh, ow, hw := p.OutH(), p.OutW(), p.H*p.W
-	poolPlanes(p, func(pl int, hm []float32, cl, ch, rl, rh []int) {
+	poolRange(p, lo, hi, func(pl int, hm []float32, cl, ch, rl, rh []int) {
 		ib := int32Pool.Get().(*[]int32)
 		if cap(*ib) < p.H*ow {
 			*ib = make([]int32, p.H*ow)
@@ -126,11 +158,9 @@ func (Backend) MaxPoolBackward(p kernels.Pool, dy []float32, arg []int32, dx []f
 	})
 }
 
-// AvgPoolForward implements kernels.Backend.
-func (Backend) AvgPoolForward(p kernels.Pool, x, y []float32) {
-	p.Check(x, y)
+func goAvgPoolForward(p kernels.Pool, x, y []float32, lo, hi int) {
 	oh, ow, hw := p.OutH(), p.OutW(), p.H*p.W
-	poolPlanes(p, func(pl int, hs []float32, cl, ch, rl, rh []int) {
+	poolRange(p, lo, hi, func(pl int, hs []float32, cl, ch, rl, rh []int) {
 		xp, yp := x[pl*hw:(pl+1)*hw], y[pl*oh*ow:(pl+1)*oh*ow]
 		for iy := 0; iy < p.H; iy++ {
 			row, hrow := xp[iy*p.W:(iy+1)*p.W], hs[iy*ow:(iy+1)*ow]
@@ -156,12 +186,9 @@ func (Backend) AvgPoolForward(p kernels.Pool, x, y []float32) {
 	})
 }
 
-// AvgPoolBackward implements kernels.Backend: the forward's two passes
-// transposed (spread dy/count over rows, then over columns).
-func (Backend) AvgPoolBackward(p kernels.Pool, dy, dx []float32) {
-	p.Check(dx, dy)
+func goAvgPoolBackward(p kernels.Pool, dy, dx []float32, lo, hi int) {
 	oh, ow, hw := p.OutH(), p.OutW(), p.H*p.W
-	poolPlanes(p, func(pl int, hs []float32, cl, ch, rl, rh []int) {
+	poolRange(p, lo, hi, func(pl int, hs []float32, cl, ch, rl, rh []int) {
 		dxp, dyp := dx[pl*hw:(pl+1)*hw], dy[pl*oh*ow:(pl+1)*oh*ow]
 		clear(hs)
 		for oy := 0; oy < oh; oy++ {
