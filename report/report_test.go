@@ -769,3 +769,21 @@ func TestParamFreeShareAndStopEV(t *testing.T) {
 		t.Errorf("λ at the stop epoch: %v %v, want 2 (epoch 2)", e, ok)
 	}
 }
+
+// TestCorrelationsCountAnArchitectureOnce: a copied run (same genotype,
+// eigenvalue and test error) adds no point; a different one does.
+func TestCorrelationsCountAnArchitectureOnce(t *testing.T) {
+	run := func(g string, ev, testErr float64) *Run {
+		r := &Run{Config: search.Defaults(), Finished: true, Genotype: g, ResultEpoch: 0}
+		r.Config.Space, r.Config.Dataset = "s1", "fashion-mnist"
+		r.Epochs = []search.Metrics{{Epoch: 0, EV: &ev}}
+		r.Log = r.Epochs
+		r.Retrain = []*Retrain{{TestError: testErr}}
+		return r
+	}
+	runs := []*Run{run("a", 0.7, 11), run("a", 0.7, 11), run("b", 0.4, 10), run("c", 0.2, 12)}
+	c := Correlations(runs)
+	if len(c) != 2 || c[0].N != 3 || c[1].N != 3 {
+		t.Fatalf("correlations %+v, want 3 points each", c)
+	}
+}

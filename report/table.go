@@ -180,17 +180,26 @@ type Correlation struct {
 
 // Correlations returns the correlation over all finished runs with a
 // retraining result and an eigenvalue, then one per (space, dataset) with
-// at least three such runs. It returns nil if no run qualifies.
+// at least three such runs; runs with the same genotype, eigenvalue and
+// test error count once. It returns nil if no run qualifies.
 func Correlations(runs []*Run) []Correlation {
 	all := Correlation{}
 	per := map[[2]string]*Correlation{}
 	var order [][2]string
+	seen := map[string]bool{}
 	for _, r := range runs {
 		t, ok1 := r.TestError()
 		e, ok2 := r.FinalEV()
 		if !r.Finished || !ok1 || !ok2 {
 			continue
 		}
+		// One point per architecture: a grid's copied runs (R-DARTS' member
+		// that is the DARTS run, a DARTS-ES that never stopped) repeat one.
+		key := fmt.Sprintf("%s|%s|%s|%v|%v", r.Config.Space, r.Config.Dataset, r.Genotype, e, t)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		k := [2]string{r.Config.Space, r.Config.Dataset}
 		if per[k] == nil {
 			per[k] = &Correlation{Space: k[0], Dataset: k[1]}
