@@ -114,6 +114,8 @@ func Get(name string) (Space, error) {
 		return uniform("s4", 4, DAGEdges(4), []string{OpNoise, OpSepConv3x3}, false), nil
 	case "s5":
 		return uniform("s5", 2, slices.Clone(s5Edges), s5Ops, true), nil
+	case "rnn":
+		return Space{}, fmt.Errorf("space: rnn is the recurrent (language-model) space: its commands are rdarts search-rnn, train-rnn, robust-rnn and report-rnn")
 	}
 	return Space{}, fmt.Errorf("space: unknown search space %q (valid: %s)", name, strings.Join(names, ", "))
 }
