@@ -68,51 +68,70 @@ func dotSVG(dotPath, src string) ([]byte, error) {
 func CellSVG(g space.Genotype, reduce bool) []byte {
 	pairs, concat := cellPairs(g, reduce)
 	nodes := len(pairs) / 2
-	const colW, top, h, bw, bh = 150.0, 40.0, 260.0, 64.0, 30.0
-	type pt struct{ x, y float64 }
+	const colW, top, h = 150.0, 40.0, 260.0
 	pos := map[int]pt{0: {20, top + 30}, 1: {20, top + h - 60}}
 	for i := range nodes {
 		y := top + h/2 - bh/2 + float64((i%2)*2-1)*50
 		pos[i+2] = pt{20 + colW*float64(i+1), y}
 	}
 	out := pt{20 + colW*float64(nodes+1), top + h/2 - bh/2}
-	width, height := out.x+bw+20, top+h+20
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Times, serif">`+"\n", width, height, width, height)
-	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>` + "\n")
-	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
-	edge := func(from, to pt, label string) {
-		x1, y1, x2, y2 := from.x+bw, from.y+bh/2, to.x, to.y+bh/2
-		cx := (x1 + x2) / 2
-		fmt.Fprintf(&b, `<path d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#333" stroke-width="1.4" marker-end="url(#arrow)"/>`+"\n",
-			x1, y1, cx, y1, cx, y2, x2, y2)
-		if label != "" {
-			mx, my := cx, (y1+y2)/2
-			w := 6.5*float64(len(label)) + 6
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="15" fill="white" fill-opacity="0.85"/>`, mx-w/2, my-11, w)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle">%s</text>`+"\n", mx, my, html.EscapeString(label))
-		}
-	}
+	d := newCellDrawing(out.x+bw+20, top+h+20)
 	for k, p := range pairs {
 		if from, ok := pos[p.Source]; ok {
-			edge(from, pos[k/2+2], p.Op)
+			d.edge(from, pos[k/2+2], p.Op)
 		}
 	}
 	for _, c := range concat {
 		if from, ok := pos[c]; ok {
-			edge(from, out, "")
+			d.edge(from, out, "")
 		}
 	}
-	box := func(p pt, name, fill string) {
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" fill="%s" stroke="black" stroke-width="2"/>`, p.x, p.y, bw, bh, fill)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="15" text-anchor="middle">%s</text>`+"\n", p.x+bw/2, p.y+bh/2+5, html.EscapeString(name))
-	}
-	box(pos[0], "c_{k-2}", "#b4eeb4")
-	box(pos[1], "c_{k-1}", "#b4eeb4")
+	d.box(pos[0], "c_{k-2}", "#b4eeb4")
+	d.box(pos[1], "c_{k-1}", "#b4eeb4")
 	for i := range nodes {
-		box(pos[i+2], fmt.Sprint(i), "#add8e6")
+		d.box(pos[i+2], fmt.Sprint(i), "#add8e6")
 	}
-	box(out, "c_{k}", "#eee8aa")
-	b.WriteString("</svg>\n")
-	return []byte(b.String())
+	d.box(out, "c_{k}", "#eee8aa")
+	return d.bytes()
 }
+
+// Box size of a cell drawing's states.
+const bw, bh = 64.0, 30.0
+
+// pt is a box's top-left corner in a cell drawing.
+type pt struct{ x, y float64 }
+
+// cellDrawing is the SVG of a cell drawn without Graphviz (CellSVG,
+// RNNCellSVG): curved labelled edges between boxes, left to right.
+type cellDrawing struct{ b strings.Builder }
+
+func newCellDrawing(width, height float64) *cellDrawing {
+	d := &cellDrawing{}
+	fmt.Fprintf(&d.b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Times, serif">`+"\n", width, height, width, height)
+	d.b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>` + "\n")
+	d.b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
+	return d
+}
+
+// edge draws a curve from the right side of from to the left side of to,
+// labelled unless label is empty.
+func (d *cellDrawing) edge(from, to pt, label string) {
+	x1, y1, x2, y2 := from.x+bw, from.y+bh/2, to.x, to.y+bh/2
+	cx := (x1 + x2) / 2
+	fmt.Fprintf(&d.b, `<path d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#333" stroke-width="1.4" marker-end="url(#arrow)"/>`+"\n",
+		x1, y1, cx, y1, cx, y2, x2, y2)
+	if label != "" {
+		mx, my := cx, (y1+y2)/2
+		w := 6.5*float64(len(label)) + 6
+		fmt.Fprintf(&d.b, `<rect x="%.1f" y="%.1f" width="%.1f" height="15" fill="white" fill-opacity="0.85"/>`, mx-w/2, my-11, w)
+		fmt.Fprintf(&d.b, `<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle">%s</text>`+"\n", mx, my, html.EscapeString(label))
+	}
+}
+
+// box draws a state's box with its name.
+func (d *cellDrawing) box(p pt, name, fill string) {
+	fmt.Fprintf(&d.b, `<rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" fill="%s" stroke="black" stroke-width="2"/>`, p.x, p.y, bw, bh, fill)
+	fmt.Fprintf(&d.b, `<text x="%.1f" y="%.1f" font-size="15" text-anchor="middle">%s</text>`+"\n", p.x+bw/2, p.y+bh/2+5, html.EscapeString(name))
+}
+
+func (d *cellDrawing) bytes() []byte { return []byte(d.b.String() + "</svg>\n") }

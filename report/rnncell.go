@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"html"
 	"strings"
 
 	"github.com/rdarts/rdarts/space"
@@ -44,56 +43,31 @@ func RNNCellDOT(g space.RNNGenotype) string {
 // apart), h_{t} last; edges are curves labelled with their activation.
 func RNNCellSVG(g space.RNNGenotype) []byte {
 	nodes := len(g.Recurrent)
-	const colW, top, h, bw, bh = 120.0, 40.0, 260.0, 64.0, 30.0
-	type pt struct{ x, y float64 }
+	const colW, top, h = 120.0, 40.0, 260.0
 	in := [2]pt{{20, top + 30}, {20, top + h - 60}}
 	pos := map[int]pt{0: {20 + colW, top + h/2 - bh/2}}
 	for i := 1; i <= nodes; i++ {
 		pos[i] = pt{20 + colW*float64(i+1), top + h/2 - bh/2 + float64((i%2)*2-1)*60}
 	}
 	out := pt{20 + colW*float64(nodes+2), top + h/2 - bh/2}
-	width, height := out.x+bw+20, top+h+20
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="Times, serif">`+"\n", width, height, width, height)
-	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>` + "\n")
-	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
-	edge := func(from, to pt, label string) {
-		x1, y1, x2, y2 := from.x+bw, from.y+bh/2, to.x, to.y+bh/2
-		if x2 < x1 { // never: sources are earlier columns
-			x2 = x1
-		}
-		cx := (x1 + x2) / 2
-		fmt.Fprintf(&b, `<path d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#333" stroke-width="1.4" marker-end="url(#arrow)"/>`+"\n",
-			x1, y1, cx, y1, cx, y2, x2, y2)
-		if label != "" {
-			mx, my := cx, (y1+y2)/2
-			w := 6.5*float64(len(label)) + 6
-			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="15" fill="white" fill-opacity="0.85"/>`, mx-w/2, my-11, w)
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="12" text-anchor="middle">%s</text>`+"\n", mx, my, html.EscapeString(label))
-		}
-	}
-	edge(in[0], pos[0], "")
-	edge(in[1], pos[0], "")
+	d := newCellDrawing(out.x+bw+20, top+h+20)
+	d.edge(in[0], pos[0], "")
+	d.edge(in[1], pos[0], "")
 	for i, p := range g.Recurrent {
 		if from, ok := pos[p.Source]; ok {
-			edge(from, pos[i+1], p.Op)
+			d.edge(from, pos[i+1], p.Op)
 		}
 	}
 	for _, c := range g.Concat {
 		if from, ok := pos[c]; ok {
-			edge(from, out, "")
+			d.edge(from, out, "")
 		}
 	}
-	box := func(p pt, name, fill string) {
-		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" fill="%s" stroke="black" stroke-width="2"/>`, p.x, p.y, bw, bh, fill)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" font-size="15" text-anchor="middle">%s</text>`+"\n", p.x+bw/2, p.y+bh/2+5, html.EscapeString(name))
-	}
-	box(in[0], "x_{t}", "#b4eeb4")
-	box(in[1], "h_{t-1}", "#b4eeb4")
+	d.box(in[0], "x_{t}", "#b4eeb4")
+	d.box(in[1], "h_{t-1}", "#b4eeb4")
 	for i := 0; i <= nodes; i++ {
-		box(pos[i], rnnStateName(i), "#add8e6")
+		d.box(pos[i], rnnStateName(i), "#add8e6")
 	}
-	box(out, "h_{t}", "#eee8aa")
-	b.WriteString("</svg>\n")
-	return []byte(b.String())
+	d.box(out, "h_{t}", "#eee8aa")
+	return d.bytes()
 }
