@@ -48,6 +48,8 @@ import (
 	"github.com/rdarts/rdarts/internal/settings"
 	"github.com/rdarts/rdarts/robust"
 	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/space"
+	"github.com/rdarts/rdarts/train"
 )
 
 // Methods are the method names a grid file accepts.
@@ -100,11 +102,10 @@ type File struct {
 	// method and seed; R-DARTS retrains its member with the best one-shot
 	// validation accuracy) or "all" (every search is retrained).
 	RetrainMembers string
-	// Train are extra flags of `rdarts train` (name without dashes → value);
-	// the file may write them as keys (init_channels) or flag names
-	// (init-channels). TrainLine is the line of each in the file.
-	Train     map[string]string
-	TrainLine map[string]int
+	// Train is the retraining protocol: rdarts train's defaults with the
+	// file's train: section (keys or flag names) decoded onto them; each
+	// retrain task adds its genotype, dataset, data and seed.
+	Train train.Config
 	// Select is how R-DARTS chooses its member; with robust.RuleRetrain
 	// every member gets a select task scoring it after SelectBudget.
 	Select       robust.Rule
@@ -189,7 +190,7 @@ func Parse(text []byte, dir string) (*File, error) {
 	}
 	f := &File{Spaces: r.Spaces, Datasets: r.Datasets, Methods: r.Methods, Seeds: r.Seeds,
 		Retrain: r.Retrain, RetrainMembers: r.RetrainMembers, L2Grid: r.L2Grid, DPGrid: r.DPGrid,
-		Data: map[string]string{}, Train: map[string]string{}, TrainLine: map[string]int{}}
+		Data: map[string]string{}, Train: train.Defaults()}
 	abs := func(p string) string {
 		if filepath.IsAbs(p) {
 			return filepath.Clean(p)
@@ -336,8 +337,9 @@ func Parse(text []byte, dir string) (*File, error) {
 	return f, nil
 }
 
-// parseTrain reads the train: section, settings of `rdarts train` written
-// as keys or flag names, into f.Train (flag name → value) and f.TrainLine.
+// parseTrain decodes the train: section, settings of `rdarts train`
+// written as keys or flag names, onto f.Train; the settings each task
+// sets itself are refused.
 func (f *File) parseTrain(n *yaml.Node) error {
 	if n.Kind == 0 {
 		return nil
@@ -346,25 +348,33 @@ func (f *File) parseTrain(n *yaml.Node) error {
 		return fmt.Errorf("train: line %d: must be a mapping of rdarts train settings", n.Line)
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		key := settings.Normalize(k.Value)
-		name := settings.Flag(key)
-		switch {
-		case slices.Contains(reservedTrainFlags, name):
-			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("the grid sets --%s itself", name)}
-		case v.Kind != yaml.ScalarNode:
-			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: "must be a single value"}
+		k := n.Content[i]
+		if key := settings.Normalize(k.Value); slices.Contains(reservedTrainKeys, key) {
+			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("the grid sets --%s itself", settings.Flag(key))}
 		}
-		if line, ok := f.TrainLine[name]; ok {
-			return &settings.Error{Line: k.Line, Key: "train." + key, Msg: fmt.Sprintf("already set on line %d", line)}
-		}
-		f.Train[name], f.TrainLine[name] = v.Value, k.Line
+	}
+	if err := settings.DecodeNode(n, &f.Train, "not a setting of rdarts train (docs/settings.md lists them)"); err != nil {
+		return settings.In("train", err)
 	}
 	return nil
 }
 
-// reservedTrainFlags are the flags of `rdarts train` that the grid passes.
-var reservedTrainFlags = []string{"genotype", "out", "seed", "resume", "dataset", "data", "threads"}
+// checkTrain validates the retraining protocol for each dataset of the
+// grid, with DARTS_V2 standing in for the genotypes searches will find.
+func (f *File) checkTrain() error {
+	for _, ds := range f.Datasets {
+		c := f.Train
+		c.Genotype, c.Dataset, c.Data = space.DARTSV2.String(), ds, f.Data[ds]
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("train: %v", err)
+		}
+	}
+	return nil
+}
+
+// reservedTrainKeys are the settings of a retraining that the grid sets
+// per task.
+var reservedTrainKeys = []string{"genotype", "genotype_source", "seed", "dataset", "data"}
 
 // decodeOnto strictly decodes a partial search config onto c (keys or
 // flag names, see package settings); the error names the line and the
@@ -443,8 +453,9 @@ type Task struct {
 	Budget robust.Budget
 	// Data is the dataset folder.
 	Data string
-	// Train are the extra flags of `rdarts train` (retrain stage).
-	Train map[string]string
+	// Train is the retraining protocol (retrain stage); RetrainConfig
+	// completes it.
+	Train train.Config
 }
 
 // Plan is the expanded grid: every search task, then every retraining, in
@@ -565,6 +576,11 @@ func id(parts ...string) string {
 // configuration; an error names the task and the field.
 func (f *File) Plan() (*Plan, error) {
 	p := &Plan{File: f}
+	if f.Retrain {
+		if err := f.checkTrain(); err != nil {
+			return nil, err
+		}
+	}
 	for _, sp := range f.Spaces {
 		for _, ds := range f.Datasets {
 			for _, m := range f.Methods {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/search"
+	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/train"
 )
 
@@ -81,7 +82,7 @@ overrides:
   - {method: darts, set: {epochs: 3}}
   - {dataset: svhn, method: darts, set: {layers: 5}}
 retrain: true
-train: {epochs: "20", init_channels: "8"}
+train: {epochs: 20, init_channels: 8}
 `)
 	byID := map[string]*Task{}
 	for _, tk := range p.Search {
@@ -121,7 +122,7 @@ train: {epochs: "20", init_channels: "8"}
 	if r.ID != "s2_svhn_r-darts-l2_seed7" || len(r.From) != 4 || r.Dir != "/o/retrain/s2_svhn_r-darts-l2_seed7" {
 		t.Errorf("R-DARTS retrain: %s from %d, %s", r.ID, len(r.From), r.Dir)
 	}
-	if r.Train["init-channels"] != "8" || r.Train["epochs"] != "20" {
+	if r.Train.Channels != 8 || r.Train.Epochs != 20 {
 		t.Errorf("train flags %v", r.Train)
 	}
 }
@@ -187,7 +188,7 @@ func TestStrictErrors(t *testing.T) {
 		{"unknown search key", nil, "search: {epoch: 3}\n", "line 7: search.epoch: not a search setting"},
 		{"search key twice", nil, "search: {init_channels: 3, init-channels: 4}\n", "line 7: search.init_channels: already set on line 7"},
 		{"train key twice", nil, "retrain: true\ntrain:\n  init_channels: 3\n  init-channels: 4\n", "line 10: train.init_channels: already set on line 9"},
-		{"train not a value", nil, "retrain: true\ntrain: {epochs: [3]}\n", "line 8: train.epochs: must be a single value"},
+		{"train not a value", nil, "retrain: true\ntrain: {epochs: [3]}\n", "line 8: train.epochs: cannot unmarshal"},
 		{"select key", nil, "select: {epoch: 3}\n", "line 7: select.epoch: not a select setting"},
 		{"bad search value", nil, "search: {epochs: many}\n", `line 7: search.epochs: "many" is not a valid int`},
 		{"grid-owned field", nil, "search: {seed: 3}\n", "search.seed: set by the grid's seeds list"},
@@ -203,6 +204,7 @@ func TestStrictErrors(t *testing.T) {
 		{"override no set", nil, "overrides: [{space: s2}]\n", "overrides[0].set: missing"},
 		{"retrain members", nil, "retrain: true\nretrain_members: best\n", `retrain_members: "best" is not one of`},
 		{"train without retrain", nil, "train: {epochs: 3}\n", "train: set but retrain is false"},
+		{"train key", nil, "retrain: true\ntrain: {epochz: 3}\n", "line 8: train.epochz: not a setting of rdarts train"},
 		{"train reserved", nil, "retrain: true\ntrain: {genotype: x}\n", "line 8: train.genotype: the grid sets --genotype itself"},
 		{"l2 grid", nil, "l2_grid: [-1]\n", "l2_grid: -1 must be ≥ 0"},
 		{"dp grid", nil, "dp_grid: [0.2, 1]\n", "dp_grid: 1 must be in [0, 1)"},
@@ -220,6 +222,14 @@ func TestStrictErrors(t *testing.T) {
 	}
 	if _, err := f.Plan(); err == nil || !strings.Contains(err.Error(), "task s2_cifar10_darts_seed1: epochs: must be at least 1") {
 		t.Errorf("epochs 0: %v", err)
+	}
+	// So do values train.Config.Validate refuses.
+	f, err = Parse([]byte(file(nil, "retrain: true\ntrain: {batch_size: 1}\n")), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Plan(); err == nil || !strings.Contains(err.Error(), "train: batch-size: must be at least 2") {
+		t.Errorf("train batch size 1: %v", err)
 	}
 }
 
@@ -290,11 +300,24 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 		f.retrainFrom[t.ID] = src.ID
 		f.mu.Unlock()
 	}
+	if t.Stage == StageRetrain {
+		c, err := t.RetrainConfig()
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(c)
+		if err := os.WriteFile(filepath.Join(t.Dir, runfolder.ConfigFile), b, 0o644); err != nil {
+			return err
+		}
+	}
 	if t.Stage != StageSearch {
 		b, _ := json.Marshal(train.Result{Genotype: "g", TestAcc: acc, TestError: 100 - acc})
 		return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 	}
-	for _, name := range []string{runfolder.MetricsFile, runfolder.GenotypeFile} {
+	if err := os.WriteFile(filepath.Join(t.Dir, runfolder.GenotypeFile), []byte(space.DARTSV2.String()+"\n"), 0o644); err != nil {
+		return err
+	}
+	for _, name := range []string{runfolder.MetricsFile} {
 		if err := os.WriteFile(filepath.Join(t.Dir, name), []byte(t.ID+"\n"), 0o644); err != nil {
 			return err
 		}
@@ -498,6 +521,50 @@ func TestChangedSettings(t *testing.T) {
 	}
 }
 
+// TestChangedProtocol: a finished retraining whose protocol differs from
+// the grid file's train: section is reported as changed, not skipped, and
+// --rerun-changed retrains it; the unchanged ones stay finished.
+func TestChangedProtocol(t *testing.T) {
+	dir := t.TempDir()
+	text := strings.Replace(small, "retrain: true", "retrain: true\ntrain: {epochs: 3, init_channels: 16}", 1)
+	f, _ := Parse([]byte(text), dir)
+	p, _ := f.Plan()
+	if _, err := (Local{Workers: 1, Run: (&fake{retrainFrom: map[string]string{}}).run}).Execute(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	r := p.Retrain[0]
+	if ch, err := r.Changes(); err != nil || len(ch) != 0 {
+		t.Fatalf("unchanged retraining: %v %v", ch, err)
+	}
+	c, err := train.ReadConfig(r.Dir)
+	if err != nil || c.Channels != 16 || c.Epochs != 3 || c.Genotype != space.DARTSV2.String() || c.Seed != 1 || c.Data != "/d" {
+		t.Fatalf("retraining config %+v, %v", c, err)
+	}
+	f2, _ := Parse([]byte(strings.Replace(text, "init_channels: 16", "init_channels: 8", 1)), dir)
+	p2, _ := f2.Plan()
+	err = Attempt(context.Background(), p2.Retrain[0], func(context.Context, *Task, bool, bool) error { t.Error("ran"); return nil }, false)
+	if !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "--init-channels (saved 16, given 8)") {
+		t.Errorf("changed protocol: %v", err)
+	}
+	fk := &fake{retrainFrom: map[string]string{}}
+	sum, err := (Local{Workers: 1, Run: fk.run, RerunChanged: true}).Execute(context.Background(), p2)
+	if err != nil || sum.Ran != len(p2.Retrain) || len(fk.calls) != len(p2.Retrain) || !strings.HasSuffix(fk.calls[0], "resume=false force") {
+		t.Errorf("--rerun-changed: %+v, %v, calls %v", sum, err, fk.calls)
+	}
+	if c, err := train.ReadConfig(r.Dir); err != nil || c.Channels != 8 {
+		t.Errorf("after the rerun: %+v, %v", c, err)
+	}
+	// The command line: the protocol goes in a config file, not as flags.
+	args, err := (Exec{}).Args(p2.Retrain[0], true, false)
+	if err != nil || !slices.Equal(args[:4], []string{"train", "--out", r.Dir, "--resume"}) || args[4] != "--config" {
+		t.Fatalf("args %v, %v", args, err)
+	}
+	var written train.Config
+	if b, err := os.ReadFile(args[5]); err != nil || json.Unmarshal(b, &written) != nil || written.Channels != 8 || written.GenotypeSource != filepath.Join(p2.Search[0].Dir, runfolder.GenotypeFile) {
+		t.Errorf("config file %s: %+v, %v", args[5], written, err)
+	}
+}
+
 func TestSlurmSubmit(t *testing.T) {
 	dir := t.TempDir()
 	f, _ := Parse([]byte(small), dir)
@@ -677,7 +744,7 @@ train: {init-channels: 12, --batch-size: 48}
 			t.Errorf("select budget: %+v", p.Select)
 		}
 		r := p.Retrain[0]
-		if r.Train["init-channels"] != "12" || r.Train["batch-size"] != "48" || len(r.Train) != 2 {
+		if want := func() train.Config { c := train.Defaults(); c.Channels, c.BatchSize = 12, 48; return c }(); r.Train != want {
 			t.Errorf("train flags %v", r.Train)
 		}
 	}

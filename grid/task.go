@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -83,9 +82,10 @@ func (t *Task) Selected() (*Task, float64, error) {
 	return best, bestAcc, nil
 }
 
-// Changes lists the settings in which a search or select task's run
-// folder differs from the grid file (the file's budgets changed since the
-// run started); none for a task not started, or a retraining.
+// Changes lists the settings in which a task's run folder differs from
+// the grid file (the file's budgets or protocol changed since the run
+// started, or a retraining's selected genotype did); none for a task not
+// started.
 func (t *Task) Changes() ([]runfolder.Change, error) {
 	if !t.Resumable() {
 		return nil, nil
@@ -107,8 +107,36 @@ func (t *Task) Changes() ([]runfolder.Change, error) {
 			return nil, err
 		}
 		return runfolder.Diff(have, want)
+	case StageRetrain:
+		want, err := t.RetrainConfig()
+		if err != nil {
+			return nil, nil // its searches are being redone: judged once they finish
+		}
+		have, err := train.ReadConfig(t.Dir)
+		if err != nil {
+			return nil, err
+		}
+		return runfolder.Diff(have, want)
 	}
 	return nil, nil
+}
+
+// RetrainConfig is a retrain task's training configuration: the grid's
+// protocol with the selected search's genotype, as config.json records
+// it once the run started; its searches (and selection) must be finished.
+func (t *Task) RetrainConfig() (train.Config, error) {
+	src, _, err := t.Selected()
+	if err != nil {
+		return train.Config{}, err
+	}
+	g, from, err := train.ResolveGenotype(src.Dir)
+	if err != nil {
+		return train.Config{}, fmt.Errorf("task %s: %w", t.ID, err)
+	}
+	c := t.Train
+	c.Genotype, c.GenotypeSource = g.String(), from
+	c.Dataset, c.Data, c.Seed = t.Dataset, t.Data, t.Seed
+	return c.Resolved(), nil
 }
 
 // SelectConfig is a select task's training configuration; its search
@@ -174,7 +202,7 @@ func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error
 	}
 	switch t.Stage {
 	case StageRetrain:
-		if _, _, err := t.Selected(); err != nil {
+		if _, err := t.RetrainConfig(); err != nil {
 			return fail(err)
 		}
 	case StageSelect:
@@ -206,9 +234,6 @@ type Exec struct {
 	Threads int
 	// Global are flags passed before the verb (e.g. --backend purego).
 	Global []string
-	// TrainHasFlag, if set, says whether `rdarts train` has a flag; the
-	// grid's own --dataset/--data are passed only where it has them.
-	TrainHasFlag func(name string) bool
 	// Stderr, if set, also receives a line per started task.
 	Stderr io.Writer
 }
@@ -235,7 +260,7 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
 		}
 		return append(args, "--config", cfgPath), nil
-	case StageSelect:
+	case StageSelect, StageRetrain:
 		args = append(args, "train", "--out", t.Dir)
 		switch {
 		case resume:
@@ -244,6 +269,9 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 			args = append(args, "--force")
 		}
 		c, err := t.SelectConfig()
+		if t.Stage == StageRetrain {
+			c, err = t.RetrainConfig()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -252,32 +280,6 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 			return nil, fmt.Errorf("task %s: %w", t.ID, err)
 		}
 		return append(args, "--config", cfgPath), nil
-	case StageRetrain:
-		src, _, err := t.Selected()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, "train", "--genotype", src.Dir, "--out", t.Dir, "--seed", strconv.FormatUint(t.Seed, 10))
-		for _, f := range []struct{ name, v string }{{"dataset", t.Dataset}, {"data", t.Data}} {
-			if e.TrainHasFlag == nil || e.TrainHasFlag(f.name) {
-				args = append(args, "--"+f.name, f.v)
-			}
-		}
-		keys := make([]string, 0, len(t.Train))
-		for k := range t.Train {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			args = append(args, "--"+k+"="+t.Train[k])
-		}
-		switch {
-		case resume:
-			args = append(args, "--resume")
-		case force:
-			args = append(args, "--force")
-		}
-		return args, nil
 	}
 	return nil, fmt.Errorf("task %s: unknown stage %q", t.ID, t.Stage)
 }

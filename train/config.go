@@ -78,8 +78,9 @@ func DefaultSize(dataset string) (layers, channels int) {
 	return 8, 16
 }
 
-// resolved fills the dataset-dependent defaults.
-func (c Config) resolved() Config {
+// Resolved fills the dataset-dependent defaults (network size, data
+// folder), as config.json records them.
+func (c Config) Resolved() Config {
 	l, ch := DefaultSize(c.Dataset)
 	if c.Layers == 0 {
 		c.Layers = l

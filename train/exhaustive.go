@@ -104,7 +104,7 @@ func (e *Exhaustive) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base := e.Cfg.Train.resolved()
+	base := e.Cfg.Train.Resolved()
 	base.Genotype = archs[0].String() // for Validate
 	if err := base.Validate(); err != nil {
 		return err

@@ -5,7 +5,7 @@ package train
 // node size each (a generous count, so that only what cannot fit is
 // refused), plus the input batch.
 func TrainBytes(c Config, inC, h, w int) float64 {
-	c = c.resolved()
+	c = c.Resolved()
 	var floats float64
 	ch, hh, ww := float64(c.Channels), float64(h), float64(w)
 	for i := range c.Layers {

@@ -102,7 +102,7 @@ type Runner struct {
 // Model builds the evaluation network a configuration trains, for a dataset
 // with inChannels channels and classes classes.
 func Model(cfg Config, inChannels, classes int) (*supernet.EvalNetwork, error) {
-	cfg = cfg.resolved()
+	cfg = cfg.Resolved()
 	g, err := space.Parse(cfg.Genotype)
 	if err != nil {
 		return nil, err
@@ -134,7 +134,7 @@ func LoadDatasets(name, dir string) (Datasets, error) {
 // NewRunner loads the data and builds the network for cfg in run folder dir.
 // Layers, Channels and Data left at 0 / "" take the dataset's defaults.
 func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Runner, error) {
-	cfg = cfg.resolved()
+	cfg = cfg.Resolved()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 // NewRunnerData is NewRunner on datasets already loaded. A nil log
 // discards the log.
 func NewRunnerData(cfg Config, ds Datasets, dir string, k kernels.Backend, log *slog.Logger) (*Runner, error) {
-	cfg = cfg.resolved()
+	cfg = cfg.Resolved()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

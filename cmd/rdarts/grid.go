@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +16,6 @@ import (
 	"github.com/rdarts/rdarts/grid"
 	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
-	"github.com/rdarts/rdarts/internal/settings"
 )
 
 type gridOptions struct {
@@ -82,8 +80,7 @@ accepted too. An unknown key is one error naming the file, the line and the key.
 	return cmd
 }
 
-// loadPlan reads a grid file, expands it and checks the retraining flags
-// against rdarts train's.
+// loadPlan reads a grid file and expands it.
 func loadPlan(g *globals, path string) (*grid.Plan, error) {
 	f, err := grid.Load(path)
 	if err != nil {
@@ -92,22 +89,11 @@ func loadPlan(g *globals, path string) (*grid.Plan, error) {
 		}
 		return nil, usageErr("%v", err)
 	}
-	if f.Retrain {
-		for _, name := range slices.Sorted(maps.Keys(f.Train)) {
-			if !trainHasFlag(g, name) {
-				return nil, usageErr("%s: line %d: train.%s: not a setting of rdarts train (docs/settings.md lists them)", path, f.TrainLine[name], settings.Normalize(name))
-			}
-		}
-	}
 	p, err := f.Plan()
 	if err != nil {
 		return nil, usageErr("%s: %v", path, err)
 	}
 	return p, nil
-}
-
-func trainHasFlag(g *globals, name string) bool {
-	return newCmdTrain(g).Flags().Lookup(name) != nil
 }
 
 func newCmdGridPlan(g *globals) *cobra.Command {
@@ -189,8 +175,7 @@ The grid file, the data and the rdarts binary must be on a file system the nodes
 			if cores <= 0 {
 				cores = runtime.NumCPU()
 			}
-			ex := grid.Exec{Binary: exe, Threads: max(1, cores/o.workers), Global: g.taskGlobals(),
-				TrainHasFlag: func(name string) bool { return trainHasFlag(g, name) }}
+			ex := grid.Exec{Binary: exe, Threads: max(1, cores/o.workers), Global: g.taskGlobals()}
 			if !g.quiet {
 				ex.Stderr = g.stderr
 			}
@@ -270,8 +255,7 @@ Threads: --threads, else $SLURM_CPUS_PER_TASK, else all cores.`,
 			if n, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); threads <= 0 && err == nil && n > 0 {
 				threads = n
 			}
-			ex := grid.Exec{Binary: exe, Threads: threads, Global: g.taskGlobals(), Stderr: g.stderr,
-				TrainHasFlag: func(name string) bool { return trainHasFlag(g, name) }}
+			ex := grid.Exec{Binary: exe, Threads: threads, Global: g.taskGlobals(), Stderr: g.stderr}
 			err = grid.Attempt(cmd.Context(), t, ex.Run, o.rerunChanged)
 			switch {
 			case errors.Is(err, grid.ErrSkipped):
@@ -345,10 +329,11 @@ func firstLine(s string) string {
 func newCmdGridCollect(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "collect FILE",
-		Short: "Per space, dataset, method and seed: the selected search (R-DARTS: best member by one-shot validation accuracy) and its retraining",
+		Short: "Per space, dataset, method and seed: the selected search (R-DARTS: the member its selection rule picks) and its retraining",
 		Long: `Prints one row per (space, dataset, method, seed). For R-DARTS(L2/DP) the member with the
-highest one-shot validation accuracy at the end of search is selected (ties: the first in grid
-order), as the retrain stage does. 'rdarts report' over the grid's out folder gives the
+best score is selected (ties: the first in grid order), as the retrain stage does: the held-out
+accuracy of its short retraining (select: {rule: retrain}, the default), or its one-shot
+validation accuracy at the end of search (select: {rule: oneshot}). 'rdarts report' over the grid's out folder gives the
 paper-style tables from the same run folders.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
