@@ -456,6 +456,10 @@ type Task struct {
 	// Train is the retraining protocol (retrain stage); RetrainConfig
 	// completes it.
 	Train train.Config
+	// Peers are the earlier retrainings of the same space, dataset and
+	// seed (retrain stage): one that trains the same genotype is this
+	// task's twin (see retrainTwin).
+	Peers []*Task
 }
 
 // Plan is the expanded grid: every search task, then every retraining, in
@@ -484,17 +488,26 @@ func (p *Plan) All() []*Task {
 	return append(append(slices.Clip(p.Search), p.Select...), p.Retrain...)
 }
 
-// Needs are the tasks that must finish before t can start.
+// Needs are the tasks that must finish before t can start; a retraining
+// whose genotype turns out to be an earlier one's also needs that one
+// (it copies it).
 func (t *Task) Needs() []*Task {
 	switch {
 	case t.Stage == StageSearch && t.Twin != nil:
 		return []*Task{t.Twin}
 	case t.Stage == StageSearch:
 		return nil
-	case len(t.Scores) > 0:
-		return t.Scores
 	}
-	return t.From
+	needs := t.From
+	if len(t.Scores) > 0 {
+		needs = t.Scores
+	}
+	if t.Stage == StageRetrain {
+		if tw := t.retrainTwin(); tw != nil {
+			needs = append(slices.Clip(needs), tw)
+		}
+	}
+	return needs
 }
 
 // Find returns the task of a stage with an id.
@@ -641,6 +654,7 @@ func (f *File) Plan() (*Plan, error) {
 			}
 		}
 	}
+	p.linkPeers()
 	return p, nil
 }
 
@@ -649,6 +663,18 @@ func (f *File) retrainTask(taskID string, like *Task, from []*Task, seed uint64)
 		Member: memberIfOne(from), Seed: seed, From: from, Data: like.Data, Train: f.Train}
 	t.Dir, t.Log = f.paths(StageRetrain, taskID)
 	return t
+}
+
+// linkPeers gives each retraining the earlier ones of its space, dataset
+// and seed.
+func (p *Plan) linkPeers() {
+	for i, t := range p.Retrain {
+		for _, o := range p.Retrain[:i] {
+			if o.Space == t.Space && o.Dataset == t.Dataset && o.Seed == t.Seed {
+				t.Peers = append(t.Peers, o)
+			}
+		}
+	}
 }
 
 func (f *File) paths(stage, taskID string) (dir, log string) {

@@ -311,10 +311,13 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 		}
 	}
 	if t.Stage != StageSearch {
+		if err := os.WriteFile(filepath.Join(t.Dir, runfolder.MetricsFile), []byte(t.ID+"\n"), 0o644); err != nil {
+			return err
+		}
 		b, _ := json.Marshal(train.Result{Genotype: "g", TestAcc: acc, TestError: 100 - acc})
 		return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
 	}
-	if err := os.WriteFile(filepath.Join(t.Dir, runfolder.GenotypeFile), []byte(space.DARTSV2.String()+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(t.Dir, runfolder.GenotypeFile), []byte(fakeGenotype(n).String()+"\n"), 0o644); err != nil {
 		return err
 	}
 	for _, name := range []string{runfolder.MetricsFile} {
@@ -324,6 +327,19 @@ func (f *fake) run(ctx context.Context, t *Task, resume, force bool) error {
 	}
 	b, _ := json.Marshal(search.Outcome{Method: t.Search.Method, Genotype: "g", ValidAcc: acc, ValidError: 100 - acc})
 	return os.WriteFile(filepath.Join(t.Dir, runfolder.ResultFile), b, 0o644)
+}
+
+// fakeGenotype is a genotype of its own for each of the first 256 fake
+// searches (n in base 4 picks the first four ops of the normal cell).
+func fakeGenotype(n int) space.Genotype {
+	g := space.DARTSV2
+	g.Normal = slices.Clone(g.Normal)
+	ops := []string{space.OpSepConv3x3, space.OpMaxPool3x3, space.OpSkipConnect, space.OpDilConv3x3}
+	for k := range 4 {
+		g.Normal[k].Op = ops[n%4]
+		n /= 4
+	}
+	return g
 }
 
 func (f *fake) count(prefix string) int {
@@ -537,7 +553,7 @@ func TestChangedProtocol(t *testing.T) {
 		t.Fatalf("unchanged retraining: %v %v", ch, err)
 	}
 	c, err := train.ReadConfig(r.Dir)
-	if err != nil || c.Channels != 16 || c.Epochs != 3 || c.Genotype != space.DARTSV2.String() || c.Seed != 1 || c.Data != "/d" {
+	if err != nil || c.Channels != 16 || c.Epochs != 3 || c.GenotypeSource != filepath.Join(p.Search[0].Dir, runfolder.GenotypeFile) || c.Seed != 1 || c.Data != "/d" {
 		t.Fatalf("retraining config %+v, %v", c, err)
 	}
 	f2, _ := Parse([]byte(strings.Replace(text, "init_channels: 16", "init_channels: 8", 1)), dir)
@@ -562,6 +578,41 @@ func TestChangedProtocol(t *testing.T) {
 	var written train.Config
 	if b, err := os.ReadFile(args[5]); err != nil || json.Unmarshal(b, &written) != nil || written.Channels != 8 || written.GenotypeSource != filepath.Join(p2.Search[0].Dir, runfolder.GenotypeFile) {
 		t.Errorf("config file %s: %+v, %v", args[5], written, err)
+	}
+}
+
+// TestRetrainTwins: a retraining of the genotype an earlier retraining of
+// its seed trains (here R-DARTS(L2) selecting its 3e-4 member, the DARTS
+// run) waits for it and copies it instead of training again.
+func TestRetrainTwins(t *testing.T) {
+	dir := t.TempDir()
+	f, _ := Parse([]byte(small+"select: {rule: oneshot}\n"), dir)
+	p, _ := f.Plan()
+	fk := &fake{retrainFrom: map[string]string{}}
+	if _, err := (Local{Workers: 3, Run: fk.run}).Execute(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	l2, _ := p.Find(StageRetrain, "s2_cifar10_r-darts-l2_seed1")
+	darts, _ := p.Find(StageRetrain, "s2_cifar10_darts_seed1")
+	if fk.count("retrain/s2_cifar10_r-darts-l2") != 0 || fk.count("retrain/s2_cifar10_darts") != 2 {
+		t.Errorf("calls %v", fk.calls)
+	}
+	if tw := l2.retrainTwin(); tw != darts {
+		t.Fatalf("twin of %s: %v", l2.ID, tw)
+	}
+	for _, name := range []string{runfolder.ResultFile, runfolder.MetricsFile} {
+		a, _ := os.ReadFile(filepath.Join(darts.Dir, name))
+		b, err := os.ReadFile(filepath.Join(l2.Dir, name))
+		if err != nil || string(a) != string(b) {
+			t.Errorf("%s: copy %q, %v; want %q", name, b, err, a)
+		}
+	}
+	c, err := train.ReadConfig(l2.Dir)
+	if err != nil || !strings.Contains(c.GenotypeSource, "r-darts-l2_wd0.0003_seed1") {
+		t.Errorf("the copy's config: %+v, %v", c, err)
+	}
+	if ch, err := l2.Changes(); err != nil || len(ch) != 0 {
+		t.Errorf("the copy reads as changed: %v %v", ch, err)
 	}
 }
 

@@ -211,7 +211,11 @@ func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error
 		}
 	}
 	os.Remove(t.FailedMarker())
-	if t.Twin != nil && t.Twin.Done() && (force || !t.Started()) {
+	twin := t.Twin
+	if t.Stage == StageRetrain {
+		twin = t.retrainTwin()
+	}
+	if twin != nil && twin.Done() && (force || !t.Started()) {
 		if err := t.copyTwin(force); err != nil {
 			return fail(err)
 		}

@@ -49,6 +49,12 @@ is first retrained from scratch for a short budget (stage select: 10 epochs, 5 c
 channels; the search's w images, scored on its α images, never the test set) and the best
 held-out accuracy wins; select: {rule: oneshot} takes the best one-shot validation accuracy.
 
+Nothing is computed twice: R-DARTS(L2)'s member with DARTS' weight decay copies the DARTS
+search of its seed, DARTS-ES listed after DARTS with the same settings is cut from the DARTS
+run where its rule fires, and a retraining of a genotype that an earlier retraining of the same
+seed trains under the same protocol (DARTS-ES that never fired, R-DARTS selecting that member)
+copies it; same seed and settings give the same bits, so the copies are exact.
+
 Task ids are readable slugs of the varying parameters (s2_cifar10_r-darts-l2_wd0.0009_seed1):
 adding a seed or a space never renames a task. Run folders are OUT/search/ID and
 OUT/select/ID and OUT/retrain/ID; finished tasks (result.json) are skipped and interrupted
