@@ -1,7 +1,9 @@
 package report
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -365,9 +367,13 @@ func LoadRetrain(dir string) (*Retrain, error) {
 	return t, nil
 }
 
-// isRetrain reports whether dir holds a training result.json.
+// isRetrain reports whether dir holds a training run: its result.json,
+// or, before it finished, its config.json.
 func isRetrain(dir string) bool {
-	_, err := train.ReadResult(dir)
+	if _, err := train.ReadResult(dir); err == nil {
+		return true
+	}
+	_, err := train.ReadConfig(dir)
 	return err == nil
 }
 
@@ -398,6 +404,10 @@ func Load(dirs []string, log *slog.Logger) (runs []*Run, warnings []string) {
 		}
 		seen[abs] = true
 		t, err := LoadRetrain(dir)
+		if _, statErr := os.Stat(filepath.Join(dir, runfolder.ResultFile)); err != nil && errors.Is(statErr, fs.ErrNotExist) && runfolder.Resumable(dir) {
+			warn("retraining unfinished (no result.json): left out of the table", dir, nil)
+			return
+		}
 		if err != nil {
 			warn("skipping retraining folder", dir, err)
 			return

@@ -401,13 +401,17 @@ func TestHTMLReport(t *testing.T) {
 	}
 	writeRetrain(t, filepath.Join(base, "train-g"), 14.0, unique, "")
 	writeRetrain(t, filepath.Join(base, "train-orphan"), 9.0, orphanGenotype, "")
-	args := append(slices.Clone(dirs), filepath.Join(base, "train-2"), filepath.Join(base, "train-g"), filepath.Join(base, "train-orphan"))
+	// A retraining still running: config.json, no result.json yet.
+	writeRetrain(t, filepath.Join(base, "train-running"), 10.0, unique, "")
+	os.Remove(filepath.Join(base, "train-running", "result.json"))
+	args := append(slices.Clone(dirs), filepath.Join(base, "train-2"), filepath.Join(base, "train-g"), filepath.Join(base, "train-running"), filepath.Join(base, "train-orphan"))
 	got, warnings := Load(args, quiet)
 	if len(got) != 4 {
 		t.Fatalf("want 4 runs, have %d (%q)", len(got), warnings)
 	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "train-orphan") || !strings.Contains(warnings[0], "matches none") {
-		t.Errorf("want one warning about the unmatched train-orphan, have %q", warnings)
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "train-running") || !strings.Contains(warnings[0], "retraining unfinished") ||
+		!strings.Contains(warnings[1], "train-orphan") || !strings.Contains(warnings[1], "matches none") {
+		t.Errorf("want a warning about the unfinished train-running and one about the unmatched train-orphan, have %q", warnings)
 	}
 	wantTest := []float64{12.5, 11.0, math.NaN(), math.NaN()}
 	wantTest[byGenotype] = 14
