@@ -34,8 +34,8 @@ type L2Result struct {
 // decay (base with WeightDecay replaced; folder out/wd_<decay>), each
 // answer retrained with sel (its Genotype and Data filled in; folder
 // out/wd_<decay>/select), the member with the lowest validation perplexity
-// chosen. A finished search is not run again and an interrupted one
-// resumes; a selection retraining starts again. The group's result goes to
+// chosen. A finished search or retraining is not run again and an
+// interrupted one resumes. The group's result goes to
 // out/result.json.
 func RobustL2(ctx context.Context, base Config, decays []float64, sel RetrainConfig, out string, k kernels.Backend, log *slog.Logger) (L2Result, error) {
 	if len(decays) == 0 {
@@ -62,7 +62,7 @@ func RobustL2(ctx context.Context, base Config, decays []float64, sel RetrainCon
 		}
 		s := sel
 		s.Genotype, s.Data = o.Genotype, base.Data
-		so, err := Retrain(ctx, s, filepath.Join(dir, "select"), true, k, log)
+		so, err := selectionRetrain(ctx, s, filepath.Join(dir, "select"), k, log)
 		if err != nil {
 			return L2Result{}, fmt.Errorf("%s: selection: %w", dir, err)
 		}
@@ -79,4 +79,21 @@ func RobustL2(ctx context.Context, base Config, decays []float64, sel RetrainCon
 		return L2Result{}, err
 	}
 	return res, atomicfile.Write(filepath.Join(out, runfolder.ResultFile), append(b, '\n'))
+}
+
+// selectionRetrain runs a member's selection retraining, resuming it if
+// its folder holds one (a finished one is only read back).
+func selectionRetrain(ctx context.Context, cfg RetrainConfig, dir string, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
+	r, err := NewRetrainer(cfg, dir, k, log)
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	if err := r.Start(runfolder.Resumable(dir)); err != nil {
+		return RetrainOutcome{}, err
+	}
+	if err := r.Run(ctx); err != nil {
+		return RetrainOutcome{}, err
+	}
+	out, _ := r.Outcome()
+	return out, nil
 }

@@ -89,11 +89,23 @@ func TestRunAndResume(t *testing.T) {
 	if err := run(t, cfg, part, true, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Interrupted exactly at the end of the first epoch: the checkpoint
+	// holds the second epoch begun, none of its steps run.
+	edge := t.TempDir()
+	r, _ := NewRunner(cfg, t.TempDir(), fast.Backend{}, nil)
+	if err := run(t, cfg, edge, false, r.s.BeginEpoch()); !errors.Is(err, runfolder.ErrInterrupted) {
+		t.Fatalf("stop at the epoch's end: %v", err)
+	}
+	if err := run(t, cfg, edge, true, 0); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{runfolder.GenotypeFile, runfolder.ResultFile} {
 		a, _ := os.ReadFile(filepath.Join(whole, f))
-		b, _ := os.ReadFile(filepath.Join(part, f))
-		if !slices.Equal(a, b) {
-			t.Errorf("%s differs after resuming:\n%s\n%s", f, a, b)
+		for _, dir := range []string{part, edge} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			if !slices.Equal(a, b) {
+				t.Errorf("%s differs after resuming:\n%s\n%s", f, a, b)
+			}
 		}
 	}
 	mp, _ := ReadMetrics(part)
