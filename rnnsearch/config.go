@@ -38,7 +38,7 @@ func IsRun(dir string) bool {
 type Config struct {
 	Space string `json:"space"` // "rnn": what marks a recurrent run folder (IsRun)
 	Data  string `json:"data"`  // PTB-format folder (corpus.Load)
-	Seed uint64 `json:"seed"`
+	Seed  uint64 `json:"seed"`
 
 	Epochs    int `json:"epochs"`
 	Hidden    int `json:"hidden"` // embedding and hidden size
