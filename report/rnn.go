@@ -21,7 +21,7 @@ import (
 var PaperPTB = struct{ DARTS, RDARTSL2 float64 }{58.64, 57.59}
 
 // WriteRNN writes the report of a recurrent search run folder (rdarts
-// search-rnn) to out: index.html with the training and validation
+// search --space rnn) to out: index.html with the training and validation
 // perplexity per epoch, the eigenvalue trajectory when the run computed
 // it, the final cell (cell.svg, drawn without Graphviz) and the paper's
 // PTB numbers for reference; img/ holds the plots. It fails on a folder
@@ -122,6 +122,6 @@ Last epoch: training perplexity {{printf "%.2f" .TrainPPL}}, validation perplexi
 <h2>The paper's PTB numbers</h2>
 <table><tr><th>method</th><th>test perplexity</th></tr>
 <tr><td>DARTS</td><td>{{.PaperDARTS}}</td></tr><tr><td>R-DARTS(L2)</td><td>{{.PaperRDARTS}}</td></tr></table>
-<p>Those are after retraining the cell on PTB (rdarts train-rnn); the perplexities above are the search's.</p>
+<p>Those are after retraining the cell on PTB (rdarts train); the perplexities above are the search's.</p>
 </body></html>
 `))

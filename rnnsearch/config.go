@@ -36,45 +36,45 @@ func IsRun(dir string) bool {
 // Config is a recurrent search's settings, as config.json holds them. The
 // defaults (DefaultConfig) are the reference's (DARTS rnn/train_search.py).
 type Config struct {
-	Space string `json:"space"` // "rnn": what marks a recurrent run folder (IsRun)
-	Data  string `json:"data"`  // PTB-format folder (corpus.Load)
-	Seed  uint64 `json:"seed"`
+	Space string `json:"space" yaml:"space"` // "rnn": what marks a recurrent run folder (IsRun)
+	Data  string `json:"data" yaml:"data"`   // PTB-format folder (corpus.Load)
+	Seed  uint64 `json:"seed" yaml:"seed"`
 
-	Epochs    int `json:"epochs"`
-	Hidden    int `json:"hidden"` // embedding and hidden size
-	BatchSize int `json:"batch_size"`
-	EvalBatch int `json:"eval_batch"`
-	BPTT      int `json:"bptt"`
-	Order     int `json:"order"` // 1 or 2
+	Epochs    int `json:"epochs" yaml:"epochs"`
+	Hidden    int `json:"hidden" yaml:"hidden"` // embedding and hidden size
+	BatchSize int `json:"batch_size" yaml:"batch_size"`
+	EvalBatch int `json:"eval_batch" yaml:"eval_batch"`
+	BPTT      int `json:"bptt" yaml:"bptt"`
+	Order     int `json:"order" yaml:"order"` // 1 or 2
 
-	LR              float64 `json:"lr"`
-	Clip            float64 `json:"grad_clip"`
-	WeightDecay     float64 `json:"weight_decay"`
-	ArchLR          float64 `json:"arch_lr"`
-	ArchWeightDecay float64 `json:"arch_weight_decay"`
-	TAR             float64 `json:"tar"` // temporal activation regularisation β (0: off)
+	LR              float64 `json:"lr" yaml:"lr"`
+	Clip            float64 `json:"grad_clip" yaml:"grad_clip"`
+	WeightDecay     float64 `json:"weight_decay" yaml:"weight_decay"`
+	ArchLR          float64 `json:"arch_lr" yaml:"arch_lr"`
+	ArchWeightDecay float64 `json:"arch_weight_decay" yaml:"arch_weight_decay"`
+	TAR             float64 `json:"tar" yaml:"tar"` // temporal activation regularisation β (0: off)
 
-	Dropout  float64 `json:"dropout"`
-	DropoutH float64 `json:"dropouth"`
-	DropoutX float64 `json:"dropoutx"`
-	DropoutI float64 `json:"dropouti"`
-	DropoutE float64 `json:"dropoute"`
+	Dropout  float64 `json:"dropout" yaml:"dropout"`
+	DropoutH float64 `json:"dropouth" yaml:"dropouth"`
+	DropoutX float64 `json:"dropoutx" yaml:"dropoutx"`
+	DropoutI float64 `json:"dropouti" yaml:"dropouti"`
+	DropoutE float64 `json:"dropoute" yaml:"dropoute"`
 
 	// TrainTokens and ValidTokens cut the splits to their first tokens for
 	// reduced budgets (0: all).
-	TrainTokens int `json:"train_tokens"`
-	ValidTokens int `json:"valid_tokens"`
+	TrainTokens int `json:"train_tokens" yaml:"train_tokens"`
+	ValidTokens int `json:"valid_tokens" yaml:"valid_tokens"`
 	// HessianEvery computes the dominant Hessian eigenvalue w.r.t. α every
 	// that many epochs and at the last (0: never).
-	HessianEvery int `json:"hessian_every"`
+	HessianEvery int `json:"hessian_every" yaml:"hessian_every"`
 
 	// Method is darts or darts-es (stop when the eigenvalue's local average
 	// grows by more than ES.Factor; search.EarlyStop, evaluated every
 	// HessianEvery epochs); ESSimulate records where DARTS-ES would stop
 	// but runs to the end.
-	Method     string          `json:"method"`
-	ESSimulate bool            `json:"es_simulate"`
-	ES         search.ESConfig `json:"es"`
+	Method     string          `json:"method" yaml:"method"`
+	ESSimulate bool            `json:"es_simulate" yaml:"es_simulate"`
+	ES         search.ESConfig `json:"es" yaml:"es"`
 }
 
 // DefaultConfig is the reference search: 50 epochs, 300 units, batch 256,

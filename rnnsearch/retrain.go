@@ -17,32 +17,32 @@ import (
 // RetrainConfig is a recurrent genotype's retraining, as its config.json
 // holds it. DefaultRetrainConfig gives the reference's (DARTS rnn/train.py).
 type RetrainConfig struct {
-	Space    string `json:"space"`    // "rnn": what marks a recurrent run folder (IsRun)
-	Genotype string `json:"genotype"` // DARTS notation
-	Data     string `json:"data"`
-	Seed     uint64 `json:"seed"`
+	Space    string `json:"space" yaml:"space"`       // "rnn": what marks a recurrent run folder (IsRun)
+	Genotype string `json:"genotype" yaml:"genotype"` // DARTS notation
+	Data     string `json:"data" yaml:"data"`
+	Seed     uint64 `json:"seed" yaml:"seed"`
 
-	Epochs      int     `json:"epochs"`
-	Hidden      int     `json:"hidden"`
-	BatchSize   int     `json:"batch_size"`
-	EvalBatch   int     `json:"eval_batch"`
-	TestBatch   int     `json:"test_batch"`
-	BPTT        int     `json:"bptt"`
-	LR          float64 `json:"lr"`
-	Clip        float64 `json:"grad_clip"`
-	WeightDecay float64 `json:"weight_decay"`
-	TAR         float64 `json:"tar"`
-	NonMono     int     `json:"nonmono"`
+	Epochs      int     `json:"epochs" yaml:"epochs"`
+	Hidden      int     `json:"hidden" yaml:"hidden"`
+	BatchSize   int     `json:"batch_size" yaml:"batch_size"`
+	EvalBatch   int     `json:"eval_batch" yaml:"eval_batch"`
+	TestBatch   int     `json:"test_batch" yaml:"test_batch"`
+	BPTT        int     `json:"bptt" yaml:"bptt"`
+	LR          float64 `json:"lr" yaml:"lr"`
+	Clip        float64 `json:"grad_clip" yaml:"grad_clip"`
+	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
+	TAR         float64 `json:"tar" yaml:"tar"`
+	NonMono     int     `json:"nonmono" yaml:"nonmono"`
 
-	Dropout  float64 `json:"dropout"`
-	DropoutH float64 `json:"dropouth"`
-	DropoutX float64 `json:"dropoutx"`
-	DropoutI float64 `json:"dropouti"`
-	DropoutE float64 `json:"dropoute"`
+	Dropout  float64 `json:"dropout" yaml:"dropout"`
+	DropoutH float64 `json:"dropouth" yaml:"dropouth"`
+	DropoutX float64 `json:"dropoutx" yaml:"dropoutx"`
+	DropoutI float64 `json:"dropouti" yaml:"dropouti"`
+	DropoutE float64 `json:"dropoute" yaml:"dropoute"`
 
-	TrainTokens int `json:"train_tokens"` // 0: all
-	ValidTokens int `json:"valid_tokens"`
-	TestTokens  int `json:"test_tokens"`
+	TrainTokens int `json:"train_tokens" yaml:"train_tokens"` // 0: all
+	ValidTokens int `json:"valid_tokens" yaml:"valid_tokens"`
+	TestTokens  int `json:"test_tokens" yaml:"test_tokens"`
 }
 
 // DefaultRetrainConfig is the reference's evaluation protocol: 850 units,
@@ -138,7 +138,33 @@ func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
 	case "DARTS_V2", "DARTS":
 		return space.RNNDARTSV2, nil
 	}
-	src, from := arg, "the command line"
+	src, from, err := genotypeText(arg)
+	if err != nil {
+		return space.RNNGenotype{}, err
+	}
+	g, err := space.ParseRNN(src)
+	if err != nil {
+		return space.RNNGenotype{}, fmt.Errorf("genotype from %s: %w", from, err)
+	}
+	return g, nil
+}
+
+// IsRNNGenotype reports whether a --genotype argument is meant as a
+// recurrent genotype: DARTS_V1, DARTS_V2, or a text (itself, the file or
+// the run folder's genotype.txt) with a recurrent= list. A malformed one
+// still counts, so that its error is the recurrent parser's.
+func IsRNNGenotype(arg string) bool {
+	switch arg {
+	case "DARTS_V1", "DARTS_V2", "DARTS":
+		return true
+	}
+	src, _, err := genotypeText(arg)
+	return err == nil && strings.Contains(src, "recurrent")
+}
+
+// genotypeText is the genotype text an argument gives and where it came
+// from: a run folder's genotype.txt, a file, or the argument itself.
+func genotypeText(arg string) (src, from string, err error) {
 	if st, err := os.Stat(arg); err == nil {
 		path := arg
 		if st.IsDir() {
@@ -146,15 +172,11 @@ func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return space.RNNGenotype{}, fmt.Errorf("genotype: %w", err)
+			return "", "", fmt.Errorf("genotype: %w", err)
 		}
-		src, from = strings.TrimSpace(string(b)), path
+		return strings.TrimSpace(string(b)), path, nil
 	} else if !strings.Contains(arg, "(") {
-		return space.RNNGenotype{}, fmt.Errorf("genotype: %q is neither a file, a run folder, DARTS_V1/DARTS_V2 nor a genotype in DARTS notation", arg)
+		return "", "", fmt.Errorf("genotype: %q is neither a file, a run folder, DARTS_V1/DARTS_V2 nor a genotype in DARTS notation", arg)
 	}
-	g, err := space.ParseRNN(src)
-	if err != nil {
-		return space.RNNGenotype{}, fmt.Errorf("genotype from %s: %w", from, err)
-	}
-	return g, nil
+	return arg, "the command line", nil
 }
