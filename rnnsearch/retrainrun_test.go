@@ -74,3 +74,46 @@ func TestRetrainResume(t *testing.T) {
 		t.Error("a changed lr was accepted on resume")
 	}
 }
+
+// TestRetrainKilled: a retraining killed at any file write (the fault hook
+// fails it there, as a SIGKILL would leave the folder) resumes to the same
+// metrics.jsonl and result.json as an uninterrupted one.
+func TestRetrainKilled(t *testing.T) {
+	data := writeCorpus(t)
+	cfg := tinyRetrain(data)
+	cfg.Epochs = 2
+	var events int
+	restore := runfolder.SetFaultHook(func(string, bool) error { events++; return nil })
+	whole := t.TempDir()
+	err := retrainFor(t, cfg, whole, false, 0)
+	restore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	killed := errors.New("killed")
+	for i := range events {
+		dir := filepath.Join(t.TempDir(), "run")
+		n := 0
+		restore := runfolder.SetFaultHook(func(string, bool) error {
+			if n++; n == i+1 {
+				return killed
+			}
+			return nil
+		})
+		err := retrainFor(t, cfg, dir, false, 0)
+		restore()
+		if !errors.Is(err, killed) {
+			t.Fatalf("write %d: run returned %v", i, err)
+		}
+		if err := retrainFor(t, cfg, dir, runfolder.Resumable(dir), 0); err != nil {
+			t.Fatalf("write %d: resume: %v", i, err)
+		}
+		for _, f := range []string{runfolder.MetricsFile, runfolder.ResultFile} {
+			want, _ := os.ReadFile(filepath.Join(whole, f))
+			got, _ := os.ReadFile(filepath.Join(dir, f))
+			if string(got) != string(want) {
+				t.Errorf("killed at write %d: %s differs:\n%s\nwant\n%s", i, f, got, want)
+			}
+		}
+	}
+}
