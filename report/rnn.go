@@ -44,6 +44,7 @@ func WriteRNN(run, out string) error {
 	xs := make([]float64, len(ms))
 	train, valid := make([]float64, len(ms)), make([]float64, len(ms))
 	var ex, ev []float64
+	var esNotes []string
 	for i, m := range ms {
 		xs[i], train[i], valid[i] = float64(m.Epoch), m.TrainPPL, m.ValidPPL
 		if m.EV != nil {
@@ -62,6 +63,13 @@ func WriteRNN(run, out string) error {
 	if hasEV {
 		q := newPlot("dominant eigenvalue of ∇²_α L_val", "epoch", "λ_max")
 		q.Add(line(ex, ev, plotutil.Color(2), vg.Points(1.5), false))
+		for _, m := range ms {
+			if e := m.Event; e != nil { // DARTS-ES' decision: a line at the epoch it names
+				vline(q, float64(e.Epoch), grey)
+				_, label := eventStyle(e.Kind)
+				esNotes = append(esNotes, fmt.Sprintf("epoch %d: %s %d", m.Epoch, label, e.Epoch))
+			}
+		}
 		if err := savePNG(filepath.Join(out, "img", "eigenvalue.png"), 6.5*vg.Inch, 3.2*vg.Inch, [][]*plot.Plot{{q}}); err != nil {
 			return err
 		}
@@ -78,7 +86,7 @@ func WriteRNN(run, out string) error {
 	if err := os.WriteFile(filepath.Join(out, "cell.svg"), RNNCellSVG(g), 0o644); err != nil {
 		return err
 	}
-	page := rnnPage{Run: run, Epochs: len(ms), Answer: answer, Genotype: g.String(), HasEV: hasEV,
+	page := rnnPage{Run: run, Epochs: len(ms), Answer: answer, Genotype: g.String(), HasEV: hasEV, ESNotes: esNotes,
 		TrainPPL: last.TrainPPL, ValidPPL: last.ValidPPL, Cfg: cfg, PaperDARTS: PaperPTB.DARTS, PaperRDARTS: PaperPTB.RDARTSL2}
 	if math.IsInf(page.ValidPPL, 0) || math.IsNaN(page.ValidPPL) {
 		page.ValidPPL = 0
@@ -98,6 +106,7 @@ type rnnPage struct {
 	Run, Answer, Genotype   string
 	Epochs                  int
 	HasEV                   bool
+	ESNotes                 []string // DARTS-ES' decisions, one line each
 	TrainPPL, ValidPPL      float64
 	Cfg                     rnnsearch.Config
 	PaperDARTS, PaperRDARTS float64
@@ -118,7 +127,8 @@ Last epoch: training perplexity {{printf "%.2f" .TrainPPL}}, validation perplexi
 <h2>Perplexity</h2>
 <p><img src="img/perplexity.png" alt="perplexity per epoch"></p>
 {{if .HasEV}}<h2>Dominant eigenvalue</h2>
-<p><img src="img/eigenvalue.png" alt="dominant eigenvalue per epoch"></p>{{end}}
+<p><img src="img/eigenvalue.png" alt="dominant eigenvalue per epoch"></p>
+{{if .ESNotes}}<p>DARTS-ES (grey lines): {{range $i, $n := .ESNotes}}{{if $i}}; {{end}}{{$n}}{{end}}.</p>{{end}}{{end}}
 <h2>The paper's PTB numbers</h2>
 <table><tr><th>method</th><th>test perplexity</th></tr>
 <tr><td>DARTS</td><td>{{.PaperDARTS}}</td></tr><tr><td>R-DARTS(L2)</td><td>{{.PaperRDARTS}}</td></tr></table>
