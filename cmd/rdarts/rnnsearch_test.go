@@ -55,6 +55,12 @@ func TestSearchRNN(t *testing.T) {
 	if stdout2, _, err := runCLI(t, "train", "--out", tr, "--resume", "--quiet"); err != nil || stdout2 != stdout {
 		t.Errorf("train --resume of a finished run: %v: %q, want %q", err, stdout2, stdout)
 	}
+	// Commands for convolutional searches refuse it in one line.
+	for _, args := range [][]string{{"hessian", out}, {"analyze", "es", out}, {"analyze", "drop", out}} {
+		if _, _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), "a recurrent run") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
 	// The report renders both folders, with the paper's PTB row.
 	text, _, err := runCLI(t, "report", out, tr, "--format", "text")
 	if err != nil || !strings.Contains(text, "58.64") || !strings.Contains(text, "57.59") || !strings.Contains(text, out) {

@@ -62,3 +62,12 @@ func configSpace(path string) string {
 	}
 	return c.Space
 }
+
+// convolutionalRun refuses a recurrent run folder given to a command that
+// reads convolutional searches only (hessian, analyze).
+func convolutionalRun(dir, command string) error {
+	if rnnsearch.IsRun(dir) {
+		return usageErr("%s: a recurrent run (--space rnn): %s reads the convolutional spaces' searches; a recurrent search records its eigenvalue with --hessian-every and DARTS-ES' decisions with --method darts-es --es-simulate", dir, command)
+	}
+	return nil
+}

@@ -209,6 +209,9 @@ validates, so (a) equals metrics.jsonl's valid_acc; --clean uses the test transf
 --keep-checkpoints keeps them).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := convolutionalRun(args[0], cmd.CommandPath()); err != nil {
+				return err
+			}
 			k, err := g.kernels()
 			if err != nil {
 				return err
