@@ -150,12 +150,16 @@ func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
 }
 
 // IsRNNGenotype reports whether a --genotype argument is meant as a
-// recurrent genotype: DARTS_V1, DARTS_V2, or a text (itself, the file or
-// the run folder's genotype.txt) with a recurrent= list. A malformed one
+// recurrent genotype: DARTS_V1, DARTS_V2, a recurrent run folder, or a
+// text (itself, the file or the run folder's genotype.txt) with a
+// recurrent= list. A malformed one
 // still counts, so that its error is the recurrent parser's.
 func IsRNNGenotype(arg string) bool {
 	switch arg {
 	case "DARTS_V1", "DARTS_V2", "DARTS":
+		return true
+	}
+	if IsRun(arg) { // a recurrent search folder, finished or not
 		return true
 	}
 	src, _, err := genotypeText(arg)

@@ -56,4 +56,10 @@ func TestResolveRNNGenotype(t *testing.T) {
 	if _, err := ResolveRNNGenotype("nothing"); err == nil {
 		t.Error("a bare word was accepted")
 	}
+	cnn := "Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[('max_pool_3x3', 0)], reduce_concat=[2])"
+	for arg, want := range map[string]bool{"DARTS_V1": true, dir: true, space.RNNDARTSV1.String(): true, cnn: false, "nothing": false} {
+		if got := IsRNNGenotype(arg); got != want {
+			t.Errorf("IsRNNGenotype(%.40q) = %v", arg, got)
+		}
+	}
 }
