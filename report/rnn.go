@@ -23,10 +23,11 @@ var PaperPTB = struct{ DARTS, RDARTSL2 float64 }{58.64, 57.59}
 // WriteRNN writes the report of a recurrent search run folder (rdarts
 // search --space rnn) to out: index.html with the training and validation
 // perplexity per epoch, the eigenvalue trajectory when the run computed
-// it, the final cell (cell.svg, drawn without Graphviz) and the paper's
-// PTB numbers for reference; img/ holds the plots. It fails on a folder
-// that holds no recurrent run.
-func WriteRNN(run, out string) error {
+// it, the final cell (cell.svg) and the paper's
+// PTB numbers for reference; img/ holds the plots. The cell is drawn by
+// Graphviz with dot (a resolved path, see resolveDot) and without it when
+// dot is "" or fails. It fails on a folder that holds no recurrent run.
+func WriteRNN(run, out, dot string) error {
 	cfg, err := rnnsearch.LoadConfig(run)
 	if err != nil {
 		return err
@@ -83,7 +84,13 @@ func WriteRNN(run, out string) error {
 	if err != nil {
 		return fmt.Errorf("%s: genotype: %w", run, err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "cell.svg"), RNNCellSVG(g), 0o644); err != nil {
+	svg := RNNCellSVG(g)
+	if dot != "" {
+		if b, err := dotSVG(dot, RNNCellDOT(g)); err == nil {
+			svg = b
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "cell.svg"), svg, 0o644); err != nil {
 		return err
 	}
 	page := rnnPage{Run: run, Epochs: len(ms), Answer: answer, Genotype: g.String(), HasEV: hasEV, ESNotes: esNotes,

@@ -175,10 +175,15 @@ func WriteRNNCSV(w io.Writer, rows []RNNRow) error {
 
 // WriteRNNHTML writes the recurrent runs' pages to out: one page per
 // search (WriteRNN, in out/<name>/) and out/index.html with the results
-// table (the paper's PTB row included) linking to them.
-func WriteRNNHTML(rows []RNNRow, warnings []string, out string) error {
+// table (the paper's PTB row included) linking to them. dot is as
+// Options.Dot.
+func WriteRNNHTML(rows []RNNRow, warnings []string, out, dot string) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
+	}
+	dot, note := resolveDot(dot)
+	if note != "" {
+		warnings = append(warnings, note)
 	}
 	type line struct {
 		RNNRow
@@ -194,7 +199,7 @@ func WriteRNNHTML(rows []RNNRow, warnings []string, out string) error {
 			if used[name]++; used[name] > 1 {
 				name = fmt.Sprintf("%s-%d", name, used[name])
 			}
-			if err := WriteRNN(r.Dir, filepath.Join(out, name)); err != nil {
+			if err := WriteRNN(r.Dir, filepath.Join(out, name), dot); err != nil {
 				warnings = append(warnings, fmt.Sprintf("%s: no page: %v", r.Dir, err))
 			} else {
 				l.Page = name + "/index.html"

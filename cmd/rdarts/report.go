@@ -121,7 +121,7 @@ func reportRNN(g *globals, o *reportOptions, dirs []string, mixed bool) error {
 	if mixed {
 		out = filepath.Join(o.out, "rnn")
 	}
-	if err := report.WriteRNNHTML(rows, warnings, out); err != nil {
+	if err := report.WriteRNNHTML(rows, warnings, out, o.dot); err != nil {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "report: %s (%d recurrent runs, %d warnings)\n", filepath.Join(out, "index.html"), len(rows), len(warnings))
