@@ -1,14 +1,11 @@
 package rnnsearch
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnnet"
 	"github.com/rdarts/rdarts/space"
@@ -107,25 +104,6 @@ type RetrainOutcome struct {
 	ValidPPL  float64 `json:"valid_ppl"`
 	TestLoss  float64 `json:"test_loss"`
 	TestPPL   float64 `json:"test_ppl"`
-}
-
-// Retrain trains cfg's genotype in run folder dir from scratch (force
-// replaces another run there) and returns the outcome: a Retrainer,
-// started and run to the end.
-func Retrain(ctx context.Context, cfg RetrainConfig, dir string, force bool, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
-	r, err := NewRetrainer(cfg, dir, k, log)
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	r.Force = force
-	if err := r.Start(false); err != nil {
-		return RetrainOutcome{}, err
-	}
-	if err := r.Run(ctx); err != nil {
-		return RetrainOutcome{}, err
-	}
-	out, _ := r.Outcome()
-	return out, nil
 }
 
 // ResolveRNNGenotype reads a recurrent genotype given on the command line:

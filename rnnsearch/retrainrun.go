@@ -80,6 +80,24 @@ func NewRetrainer(cfg RetrainConfig, dir string, k kernels.Backend, log *slog.Lo
 	return &Retrainer{Cfg: cfg, Dir: dir, Log: log, tr: tr}, nil
 }
 
+// Retrain runs cfg's retraining in dir to the end and returns its
+// outcome: from scratch, or resumed if dir holds it (a finished one is only
+// read back).
+func Retrain(ctx context.Context, cfg RetrainConfig, dir string, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
+	r, err := NewRetrainer(cfg, dir, k, log)
+	if err != nil {
+		return RetrainOutcome{}, err
+	}
+	if err := r.Start(runfolder.Resumable(dir)); err != nil {
+		return RetrainOutcome{}, err
+	}
+	if err := r.Run(ctx); err != nil {
+		return RetrainOutcome{}, err
+	}
+	out, _ := r.Outcome()
+	return out, nil
+}
+
 // none maps a setting of 0 to rnnnet's "none" (a negative value): rnnnet
 // reads 0 as "the reference's value".
 func none(v float64) float64 {

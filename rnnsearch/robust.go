@@ -91,7 +91,7 @@ func RobustL2(ctx context.Context, base Config, decays []float64, rule robust.Ru
 		if rule != robust.RuleOneShot {
 			s := sel
 			s.Genotype, s.Data = o.Genotype, base.Data
-			if m.Select, err = selectionRetrain(ctx, s, filepath.Join(dir, "select"), k, log); err != nil {
+			if m.Select, err = Retrain(ctx, s, filepath.Join(dir, "select"), k, log); err != nil {
 				return L2Result{}, fmt.Errorf("%s: selection: %w", dir, err)
 			}
 		}
@@ -108,21 +108,4 @@ func RobustL2(ctx context.Context, base Config, decays []float64, rule robust.Ru
 		return L2Result{}, err
 	}
 	return res, atomicfile.Write(filepath.Join(out, runfolder.ResultFile), append(b, '\n'))
-}
-
-// selectionRetrain runs a member's selection retraining, resuming it if
-// its folder holds one (a finished one is only read back).
-func selectionRetrain(ctx context.Context, cfg RetrainConfig, dir string, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
-	r, err := NewRetrainer(cfg, dir, k, log)
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	if err := r.Start(runfolder.Resumable(dir)); err != nil {
-		return RetrainOutcome{}, err
-	}
-	if err := r.Run(ctx); err != nil {
-		return RetrainOutcome{}, err
-	}
-	out, _ := r.Outcome()
-	return out, nil
 }
