@@ -61,9 +61,9 @@ func (m L2Member) Score(rule robust.Rule) float64 {
 // decay (base with WeightDecay replaced; folder out/wd_<decay>), then,
 // with robust.RuleRetrain, each answer retrained with sel (its Genotype and
 // Data filled in; folder out/wd_<decay>/select); the member with the
-// lowest score (L2Member.Score) is chosen. A finished search or retraining is not run again and an
-// interrupted one resumes. The group's result goes to
-// out/result.json.
+// lowest score (L2Member.Score) is chosen. A finished search or
+// retraining is not run again and an interrupted one resumes. The group's
+// result goes to out/result.json.
 func RobustL2(ctx context.Context, base Config, decays []float64, rule robust.Rule, sel RetrainConfig, out string, k kernels.Backend, log *slog.Logger) (L2Result, error) {
 	if len(decays) == 0 {
 		return L2Result{}, fmt.Errorf("weight-decays: give at least one")
