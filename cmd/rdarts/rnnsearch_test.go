@@ -55,6 +55,22 @@ func TestSearchRNN(t *testing.T) {
 	if stdout2, _, err := runCLI(t, "train", "--out", tr, "--resume", "--quiet"); err != nil || stdout2 != stdout {
 		t.Errorf("train --resume of a finished run: %v: %q, want %q", err, stdout2, stdout)
 	}
+	// A config file naming the space runs the same search.
+	cfgFile := filepath.Join(dir, "rnn.yaml")
+	os.WriteFile(cfgFile, []byte("space: rnn\ndata: "+data+"\nepochs: 1\nhidden: 8\nbatch_size: 8\neval_batch: 4\nbptt: 6\n"), 0o644)
+	fromFile := filepath.Join(dir, "from-file")
+	if _, _, err := runCLI(t, "search", "--config", cfgFile, "--out", fromFile, "--quiet"); err != nil {
+		t.Fatalf("--config: %v", err)
+	}
+	a, _ := os.ReadFile(filepath.Join(out, "genotype.txt"))
+	b, _ := os.ReadFile(filepath.Join(fromFile, "genotype.txt"))
+	if string(a) != string(b) {
+		t.Errorf("the config file's search answered %s, the flags' %s", b, a)
+	}
+	os.WriteFile(cfgFile, []byte("space: rnn\nlayers: 3\n"), 0o644)
+	if _, _, err := runCLI(t, "search", "--config", cfgFile, "--out", filepath.Join(dir, "bad")); err == nil || !strings.Contains(err.Error(), "layers") {
+		t.Errorf("a convolutional key in a recurrent config: %v", err)
+	}
 	// Commands for convolutional searches refuse it in one line.
 	for _, args := range [][]string{{"hessian", out}, {"analyze", "es", out}, {"analyze", "drop", out}} {
 		if _, _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), "a recurrent run") {
