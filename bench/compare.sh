@@ -4,7 +4,14 @@
 # rdarts / PyTorch (time, CPU time, peak RSS) as a Markdown table.
 #
 #   bench/compare.sh [--threads N] [--spaces s2,s1] [--sizes paper] [--steps 3]
-#                    [--hessian-rows K] [--exact] [--reference-backward] [--out DIR]
+#                    [--hessian-rows K] [--exact] [--reference-backward]
+#                    [--rnn-size demo|paper|tiny|none] [--out DIR]
+#
+# --rnn-size also times the recurrent space's first-order search step
+# (rdarts bench --spaces rnn --items search1) against its PyTorch twin
+# (bench/pytorch/rnn_bench.py --item search1) at that size (default demo:
+# 10 000 words, 64 units, batch 32; paper is the reference's 300 units,
+# batch 256, minutes a step on a small machine); none leaves it out.
 #
 # --hessian-rows K times only K rows of PyTorch's exact Hessian and
 # extrapolates (the DARTS space's 224 rows take about half an hour);
@@ -14,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-threads=$(nproc) spaces=s2 sizes=paper steps=3 rows=0 exact=0 refbw= out=
+threads=$(nproc) spaces=s2 sizes=paper steps=3 rows=0 exact=0 refbw= out= rnnsize=demo
 while (($#)); do
 	case $1 in
 	--threads) threads=$2; shift ;;
@@ -24,6 +31,7 @@ while (($#)); do
 	--hessian-rows) rows=$2; shift ;;
 	--exact) exact=1 ;;
 	--reference-backward) refbw=--reference-backward ;;
+	--rnn-size) rnnsize=$2; shift ;;
 	--out) out=$2; shift ;;
 	*) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
@@ -48,12 +56,21 @@ cat "$out/rdarts.txt" >&2
 "$py" bench/pytorch/darts_bench.py --threads "$threads" --spaces "$spaces" --sizes "$sizes" \
 	--items search1,search2,exact --steps "$steps" --warmup 1 --hessian-rows "$rows" $refbw \
 	--json "$out/pytorch.json"
+if [ "$rnnsize" != none ]; then
+	"$out/rdarts" --threads "$threads" bench --spaces rnn --sizes "$rnnsize" --items search1 \
+		--steps "$steps" --warmup 1 --json "$out/rdarts-rnn.json" >"$out/rdarts-rnn.txt"
+	cat "$out/rdarts-rnn.txt" >&2
+	read -r vocab hidden batch bptt < <("$py" -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]["rnn"]; print(r["vocab"], r["hidden"], r["batch"], r["bptt"])' "$out/rdarts-rnn.json")
+	"$py" bench/pytorch/rnn_bench.py --item search1 --threads "$threads" --vocab "$vocab" --hidden "$hidden" \
+		--batch "$batch" --bptt "$bptt" --steps "$steps" --warmup 1 --json "$out/pytorch-rnn.json" >/dev/null
+fi
 echo "compare.sh: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-"$py" - "$out/rdarts.json" "$out/pytorch.json" "$commit" "$dirty" <<'PY'
-import json, sys
+"$py" - "$out/rdarts.json" "$out/pytorch.json" "$commit" "$dirty" "$out/rdarts-rnn.json" "$out/pytorch-rnn.json" <<'PY'
+import json, os, sys
 rd, pt = (json.load(open(p)) for p in sys.argv[1:3])
 commit, dirty = sys.argv[3], int(sys.argv[4])
+rnn = [json.load(open(p)) for p in sys.argv[5:7] if os.path.exists(p)]
 R = {(r["space"], r["size"]["name"], r["item"]): r for r in rd["results"]}
 P = {(r["space"], r["size"]["name"], r["item"]): r for r in pt["results"]}
 m = rd["machine"]
@@ -90,4 +107,13 @@ for (space, size, item), r in R.items():
         print(f"{space} {size}: rdarts {item} ev {r['ev']:.5g} ({r['grad_evals']} gradients); PyTorch exact ev "
               f"{p.get('ev', float('nan')):.5g}{' (not computed: estimated from %d rows)' % p['rows'] if p.get('estimated') else ''}"
               " — different random weights, so the values are not expected to agree")
+if len(rnn) == 2:
+    r, p = rnn[0]["results"][0], rnn[1]
+    rs, ps = r["step"]["median"], p["median_s"]
+    rc, pc = r["cpu"]["median"], p["cpu_median_s"]
+    print()
+    print("| space | size | item | rdarts s | PyTorch s | time ratio | rdarts CPU s | PyTorch CPU s | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"| rnn | {r['size']['name']} (V {p['vocab']}, {p['hidden']} units, batch {p['batch']}, BPTT {p['bptt']}) | 1st-order step "
+          f"| {rs:.3f} | {ps:.3f} | **{rs / ps:.3f}** | {rc:.2f} | {pc:.2f} | {rc / pc:.3f} |")
 PY

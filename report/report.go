@@ -48,17 +48,9 @@ func WriteHTML(runs []*Run, warnings []string, o Options) ([]string, error) {
 	if err := os.MkdirAll(img, 0o755); err != nil {
 		return nil, err
 	}
-	dot := o.Dot
-	switch dot {
-	case "none":
-		dot = ""
-		warn("cell drawings: Graphviz disabled (--dot none); drawn without it")
-	case "":
-		p, err := exec.LookPath("dot")
-		if err != nil {
-			warn("cell drawings: Graphviz dot not found on PATH (install graphviz); drawn without it")
-		}
-		dot = p
+	dot, note := resolveDot(o.Dot)
+	if note != "" {
+		warn("%s", note)
 	}
 	page := pageData{Warnings: append([]string(nil), warnings...)}
 	// tryImage makes one image; a failure is a warning and no image.
@@ -387,3 +379,20 @@ where reported, mean ± std over runs. Also as <a href="results.csv">results.csv
 </body>
 </html>
 `))
+
+// resolveDot is the Graphviz program the cell drawings use for an
+// Options.Dot value ("" when none: the cells are drawn without it) and
+// the warning to give when there is none.
+func resolveDot(dot string) (path, warning string) {
+	switch dot {
+	case "none":
+		return "", "cell drawings: Graphviz disabled (--dot none); drawn without it"
+	case "":
+		p, err := exec.LookPath("dot")
+		if err != nil {
+			return "", "cell drawings: Graphviz dot not found on PATH (install graphviz); drawn without it"
+		}
+		return p, ""
+	}
+	return dot, ""
+}

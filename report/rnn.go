@@ -21,12 +21,13 @@ import (
 var PaperPTB = struct{ DARTS, RDARTSL2 float64 }{58.64, 57.59}
 
 // WriteRNN writes the report of a recurrent search run folder (rdarts
-// search-rnn) to out: index.html with the training and validation
+// search --space rnn) to out: index.html with the training and validation
 // perplexity per epoch, the eigenvalue trajectory when the run computed
-// it, the final cell (cell.svg, drawn without Graphviz) and the paper's
-// PTB numbers for reference; img/ holds the plots. It fails on a folder
-// that holds no recurrent run.
-func WriteRNN(run, out string) error {
+// it, the final cell (cell.svg) and the paper's
+// PTB numbers for reference; img/ holds the plots. The cell is drawn by
+// Graphviz with dot (a resolved path, see resolveDot) and without it when
+// dot is "" or fails. It fails on a folder that holds no recurrent run.
+func WriteRNN(run, out, dot string) error {
 	cfg, err := rnnsearch.LoadConfig(run)
 	if err != nil {
 		return err
@@ -44,6 +45,7 @@ func WriteRNN(run, out string) error {
 	xs := make([]float64, len(ms))
 	train, valid := make([]float64, len(ms)), make([]float64, len(ms))
 	var ex, ev []float64
+	var esNotes []string
 	for i, m := range ms {
 		xs[i], train[i], valid[i] = float64(m.Epoch), m.TrainPPL, m.ValidPPL
 		if m.EV != nil {
@@ -62,6 +64,13 @@ func WriteRNN(run, out string) error {
 	if hasEV {
 		q := newPlot("dominant eigenvalue of ∇²_α L_val", "epoch", "λ_max")
 		q.Add(line(ex, ev, plotutil.Color(2), vg.Points(1.5), false))
+		for _, m := range ms {
+			if e := m.Event; e != nil { // DARTS-ES' decision: a line at the epoch it names
+				vline(q, float64(e.Epoch), grey)
+				_, label := eventStyle(e.Kind)
+				esNotes = append(esNotes, fmt.Sprintf("epoch %d: %s %d", m.Epoch, label, e.Epoch))
+			}
+		}
 		if err := savePNG(filepath.Join(out, "img", "eigenvalue.png"), 6.5*vg.Inch, 3.2*vg.Inch, [][]*plot.Plot{{q}}); err != nil {
 			return err
 		}
@@ -75,10 +84,16 @@ func WriteRNN(run, out string) error {
 	if err != nil {
 		return fmt.Errorf("%s: genotype: %w", run, err)
 	}
-	if err := os.WriteFile(filepath.Join(out, "cell.svg"), RNNCellSVG(g), 0o644); err != nil {
+	svg := RNNCellSVG(g)
+	if dot != "" {
+		if b, err := dotSVG(dot, RNNCellDOT(g)); err == nil {
+			svg = b
+		}
+	}
+	if err := os.WriteFile(filepath.Join(out, "cell.svg"), svg, 0o644); err != nil {
 		return err
 	}
-	page := rnnPage{Run: run, Epochs: len(ms), Answer: answer, Genotype: g.String(), HasEV: hasEV,
+	page := rnnPage{Run: run, Epochs: len(ms), Answer: answer, Genotype: g.String(), HasEV: hasEV, ESNotes: esNotes,
 		TrainPPL: last.TrainPPL, ValidPPL: last.ValidPPL, Cfg: cfg, PaperDARTS: PaperPTB.DARTS, PaperRDARTS: PaperPTB.RDARTSL2}
 	if math.IsInf(page.ValidPPL, 0) || math.IsNaN(page.ValidPPL) {
 		page.ValidPPL = 0
@@ -98,6 +113,7 @@ type rnnPage struct {
 	Run, Answer, Genotype   string
 	Epochs                  int
 	HasEV                   bool
+	ESNotes                 []string // DARTS-ES' decisions, one line each
 	TrainPPL, ValidPPL      float64
 	Cfg                     rnnsearch.Config
 	PaperDARTS, PaperRDARTS float64
@@ -118,10 +134,11 @@ Last epoch: training perplexity {{printf "%.2f" .TrainPPL}}, validation perplexi
 <h2>Perplexity</h2>
 <p><img src="img/perplexity.png" alt="perplexity per epoch"></p>
 {{if .HasEV}}<h2>Dominant eigenvalue</h2>
-<p><img src="img/eigenvalue.png" alt="dominant eigenvalue per epoch"></p>{{end}}
+<p><img src="img/eigenvalue.png" alt="dominant eigenvalue per epoch"></p>
+{{if .ESNotes}}<p>DARTS-ES (grey lines): {{range $i, $n := .ESNotes}}{{if $i}}; {{end}}{{$n}}{{end}}.</p>{{end}}{{end}}
 <h2>The paper's PTB numbers</h2>
 <table><tr><th>method</th><th>test perplexity</th></tr>
 <tr><td>DARTS</td><td>{{.PaperDARTS}}</td></tr><tr><td>R-DARTS(L2)</td><td>{{.PaperRDARTS}}</td></tr></table>
-<p>Those are after retraining the cell on PTB (rdarts train-rnn); the perplexities above are the search's.</p>
+<p>Those are after retraining the cell on PTB (rdarts train); the perplexities above are the search's.</p>
 </body></html>
 `))

@@ -77,7 +77,10 @@ type Trainer struct {
 	Settings TrainSettings
 
 	k                   kernels.Backend
+	src                 *rand.PCG
 	rng                 *rand.Rand
+	plan                TrainPlan
+	hidden              []float32
 	train, valid, test  *corpus.Batched
 	sgd                 *optim.SGD
 	asgd                *optim.ASGD
@@ -110,7 +113,7 @@ func NewTrainer(m *Model, c *corpus.Corpus, set TrainSettings, k kernels.Backend
 	if set.Batch < 1 || set.EvalBatch < 1 || set.TestBatch < 1 || set.BPTT < 2 || set.NonMono < 1 || set.MaxSeqDelta < 0 {
 		return nil, fmt.Errorf("rnnnet: retraining settings %+v out of range", set)
 	}
-	t := &Trainer{Model: m, Settings: set, k: k, rng: rand.New(src), tape: autograd.NewTape(k)}
+	t := &Trainer{Model: m, Settings: set, k: k, src: src, rng: rand.New(src), tape: autograd.NewTape(k)}
 	var err error
 	if t.train, err = corpus.Batchify(c.Train, set.Batch); err != nil {
 		return nil, fmt.Errorf("rnnnet: training split: %w", err)
@@ -139,15 +142,27 @@ type TrainEpoch struct {
 	RolledBack bool    // a NaN/Inf loss sent the model back to the best weights
 }
 
-// Epoch trains one pass over the training stream and validates. It fails
-// on a NaN/Inf loss before any best weights exist, or after 10 rollbacks in
-// a row.
-func (t *Trainer) Epoch() (TrainEpoch, error) {
-	set, m := t.Settings, t.Model
-	ws := m.Weights()
-	var hidden []float32
-	var sum float64
-	tokens := 0
+// TrainPlan is the retraining epoch in progress: the windows drawn at its
+// start, the next one to run and the running sums (part of TrainerState,
+// for a resume in the middle of an epoch).
+type TrainPlan struct {
+	Offsets, Lengths []int // per step: the window's start and drawn length
+	Next             int   // the next step to run
+	Sum              float64
+	Tokens           int
+	// RolledBack: a NaN/Inf loss sent the model back to the best weights;
+	// the epoch's remaining steps do nothing. RollLoss is that loss.
+	RolledBack bool
+	RollLoss   float64
+}
+
+// BeginEpoch starts an epoch: the hidden state at zero and the window
+// lengths drawn for the whole pass (BPTT with probability 0.95, else
+// BPTT/2, then N(that, 5²), at least 5 and at most BPTT+MaxSeqDelta). It
+// returns the number of steps.
+func (t *Trainer) BeginEpoch() int {
+	set := t.Settings
+	t.hidden, t.plan = nil, TrainPlan{}
 	for i := 0; i < t.train.Steps-2; {
 		bptt := float64(set.BPTT)
 		if t.rng.Float64() >= 0.95 {
@@ -155,42 +170,81 @@ func (t *Trainer) Epoch() (TrainEpoch, error) {
 		}
 		seqLen := max(5, int(bptt+5*t.rng.NormFloat64()))
 		seqLen = min(seqLen, set.BPTT+set.MaxSeqDelta)
-		lr := set.LR * float64(seqLen) / float64(set.BPTT)
-		x, y, n := t.train.Window(i, seqLen)
-		for _, w := range ws {
-			w.ZeroGrad()
-		}
-		t.tape.Reset()
-		out := m.Forward(t.tape, x, y, n, hidden, m.DrawMasks(t.rng, set.Batch))
-		l := float64(out.Loss.Value.Data[0])
-		if math.IsNaN(l) || math.IsInf(l, 0) {
-			return t.rollback(l)
-		}
-		loss := out.Loss
-		if set.TAR > 0 && out.TAR != nil {
-			loss = t.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
-		}
-		t.tape.Backward(loss)
-		hidden = out.Hidden
-		ps := params(ws)
-		optim.ClipGradNorm(ps, set.Clip)
-		if t.asgd != nil {
-			t.asgd.LR = lr
-			t.asgd.Step(ps)
-			t.asgd.LR = set.LR
-		} else {
-			t.sgd.LR = lr
-			t.sgd.Step(ps)
-			t.sgd.LR = set.LR
-		}
-		sum += l * float64(n)
-		tokens += n
+		t.plan.Offsets = append(t.plan.Offsets, i)
+		t.plan.Lengths = append(t.plan.Lengths, seqLen)
 		i += seqLen
 	}
+	return len(t.plan.Offsets)
+}
+
+// Steps is the epoch's step count and the next step to run.
+func (t *Trainer) Steps() (n, next int) { return len(t.plan.Offsets), t.plan.Next }
+
+// Step runs the epoch's next window: SGD (ASGD after the switch) with the
+// learning rate scaled by the window's length over BPTT. It returns the
+// window's loss and length (0 after a rollback, which skips the rest of
+// the epoch). It fails on a NaN/Inf loss before any best weights exist, or
+// after 10 rollbacks in a row.
+func (t *Trainer) Step() (loss float64, n int, err error) {
+	set, m, p := t.Settings, t.Model, &t.plan
+	if p.Next >= len(p.Offsets) {
+		panic("rnnnet: Trainer.Step past the end of the epoch (call BeginEpoch)")
+	}
+	i, seqLen := p.Offsets[p.Next], p.Lengths[p.Next]
+	p.Next++
+	if p.RolledBack {
+		return 0, 0, nil
+	}
+	lr := set.LR * float64(seqLen) / float64(set.BPTT)
+	ws := m.Weights()
+	x, y, n := t.train.Window(i, seqLen)
+	for _, w := range ws {
+		w.ZeroGrad()
+	}
 	t.tape.Reset()
+	out := m.Forward(t.tape, x, y, n, t.hidden, m.DrawMasks(t.rng, set.Batch))
+	l := float64(out.Loss.Value.Data[0])
+	if math.IsNaN(l) || math.IsInf(l, 0) {
+		return 0, 0, t.rollback(l)
+	}
+	total := out.Loss
+	if set.TAR > 0 && out.TAR != nil {
+		total = t.tape.Sum([]*autograd.Var{out.Loss, out.TAR}, []float32{1, float32(set.TAR)})
+	}
+	t.tape.Backward(total)
+	t.hidden = out.Hidden
+	ps := params(ws)
+	optim.ClipGradNorm(ps, set.Clip)
+	if t.asgd != nil {
+		t.asgd.LR = lr
+		t.asgd.Step(ps)
+		t.asgd.LR = set.LR
+	} else {
+		t.sgd.LR = lr
+		t.sgd.Step(ps)
+		t.sgd.LR = set.LR
+	}
+	t.tape.Reset()
+	p.Sum += l * float64(n)
+	p.Tokens += n
+	return l, n, nil
+}
+
+// EndEpoch closes an epoch whose steps have all run: it validates (the
+// averaged weights once ASGD runs), keeps the best weights and decides the
+// switch to ASGD.
+func (t *Trainer) EndEpoch() TrainEpoch {
+	set, m, p := t.Settings, t.Model, t.plan
+	if p.Next != len(p.Offsets) {
+		panic(fmt.Sprintf("rnnnet: Trainer.EndEpoch after %d of %d steps", p.Next, len(p.Offsets)))
+	}
+	t.plan, t.hidden = TrainPlan{}, nil
+	if p.RolledBack {
+		return TrainEpoch{Epoch: t.epoch, TrainLoss: p.RollLoss, ValidLoss: t.best.loss, Averaged: t.asgd != nil, RolledBack: true}
+	}
 	t.consecutiveRollback = 0
 	t.epoch++
-	r := TrainEpoch{Epoch: t.epoch, TrainLoss: sum / float64(tokens), Averaged: t.asgd != nil}
+	r := TrainEpoch{Epoch: t.epoch, TrainLoss: p.Sum / float64(max(p.Tokens, 1)), Averaged: t.asgd != nil}
 	if t.asgd != nil {
 		restore := t.swapIn(t.averages())
 		r.ValidLoss = Evaluate(m, t.valid, set.BPTT, t.k)
@@ -198,7 +252,7 @@ func (t *Trainer) Epoch() (TrainEpoch, error) {
 			t.keep(r.ValidLoss)
 		}
 		restore()
-		return r, nil
+		return r
 	}
 	r.ValidLoss = Evaluate(m, t.valid, set.BPTT, t.k)
 	if r.Improved = r.ValidLoss < t.bestLoss(); r.Improved {
@@ -208,7 +262,18 @@ func (t *Trainer) Epoch() (TrainEpoch, error) {
 		t.asgd = &optim.ASGD{LR: set.LR, WeightDecay: set.WD}
 	}
 	t.history = append(t.history, r.ValidLoss)
-	return r, nil
+	return r
+}
+
+// Epoch trains one pass over the training stream and validates:
+// BeginEpoch, every Step, EndEpoch.
+func (t *Trainer) Epoch() (TrainEpoch, error) {
+	for n := t.BeginEpoch(); t.plan.Next < n; {
+		if _, _, err := t.Step(); err != nil {
+			return TrainEpoch{}, err
+		}
+	}
+	return t.EndEpoch(), nil
 }
 
 // shouldSwitch is the reference's rule: more than nonmono earlier epochs,
@@ -237,15 +302,16 @@ func (t *Trainer) keep(loss float64) {
 	t.best = s
 }
 
-// rollback returns to the best weights after a NaN/Inf loss.
-func (t *Trainer) rollback(l float64) (TrainEpoch, error) {
+// rollback returns to the best weights after a NaN/Inf loss and marks the
+// epoch as rolled back.
+func (t *Trainer) rollback(l float64) error {
 	t.tape.Reset()
 	t.consecutiveRollback++
 	if t.best == nil {
-		return TrainEpoch{}, fmt.Errorf("rnnnet: training loss %v in epoch %d, before any weights were kept", l, t.epoch+1)
+		return fmt.Errorf("rnnnet: training loss %v in epoch %d, before any weights were kept", l, t.epoch+1)
 	}
 	if t.consecutiveRollback > 10 {
-		return TrainEpoch{}, fmt.Errorf("rnnnet: training loss %v after 10 rollbacks in a row", l)
+		return fmt.Errorf("rnnnet: training loss %v after 10 rollbacks in a row", l)
 	}
 	for i, w := range t.Model.Weights() {
 		copy(w.Value.Data, t.best.weights[i])
@@ -257,7 +323,8 @@ func (t *Trainer) rollback(l float64) (TrainEpoch, error) {
 		t.asgd.SetState(*t.best.asgd)
 	}
 	t.epoch = t.best.epoch
-	return TrainEpoch{Epoch: t.epoch, TrainLoss: l, ValidLoss: t.best.loss, Averaged: t.asgd != nil, RolledBack: true}, nil
+	t.plan.RolledBack, t.plan.RollLoss = true, l
+	return nil
 }
 
 // averages returns ASGD's averaged weights, in Weights() order.

@@ -1,17 +1,11 @@
 package rnnsearch
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/rdarts/rdarts/corpus"
-	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnnet"
 	"github.com/rdarts/rdarts/space"
@@ -20,31 +14,32 @@ import (
 // RetrainConfig is a recurrent genotype's retraining, as its config.json
 // holds it. DefaultRetrainConfig gives the reference's (DARTS rnn/train.py).
 type RetrainConfig struct {
-	Genotype string `json:"genotype"` // DARTS notation
-	Data     string `json:"data"`
-	Seed     uint64 `json:"seed"`
+	Space    string `json:"space" yaml:"space"`       // "rnn": what marks a recurrent run folder (IsRun)
+	Genotype string `json:"genotype" yaml:"genotype"` // DARTS notation
+	Data     string `json:"data" yaml:"data"`
+	Seed     uint64 `json:"seed" yaml:"seed"`
 
-	Epochs      int     `json:"epochs"`
-	Hidden      int     `json:"hidden"`
-	BatchSize   int     `json:"batch_size"`
-	EvalBatch   int     `json:"eval_batch"`
-	TestBatch   int     `json:"test_batch"`
-	BPTT        int     `json:"bptt"`
-	LR          float64 `json:"lr"`
-	Clip        float64 `json:"clip"`
-	WeightDecay float64 `json:"weight_decay"`
-	TAR         float64 `json:"tar"`
-	NonMono     int     `json:"nonmono"`
+	Epochs      int     `json:"epochs" yaml:"epochs"`
+	Hidden      int     `json:"hidden" yaml:"hidden"`
+	BatchSize   int     `json:"batch_size" yaml:"batch_size"`
+	EvalBatch   int     `json:"eval_batch" yaml:"eval_batch"`
+	TestBatch   int     `json:"test_batch" yaml:"test_batch"`
+	BPTT        int     `json:"bptt" yaml:"bptt"`
+	LR          float64 `json:"lr" yaml:"lr"`
+	Clip        float64 `json:"grad_clip" yaml:"grad_clip"`
+	WeightDecay float64 `json:"weight_decay" yaml:"weight_decay"`
+	TAR         float64 `json:"tar" yaml:"tar"`
+	NonMono     int     `json:"nonmono" yaml:"nonmono"`
 
-	Dropout  float64 `json:"dropout"`
-	DropoutH float64 `json:"dropouth"`
-	DropoutX float64 `json:"dropoutx"`
-	DropoutI float64 `json:"dropouti"`
-	DropoutE float64 `json:"dropoute"`
+	Dropout  float64 `json:"dropout" yaml:"dropout"`
+	DropoutH float64 `json:"dropouth" yaml:"dropouth"`
+	DropoutX float64 `json:"dropoutx" yaml:"dropoutx"`
+	DropoutI float64 `json:"dropouti" yaml:"dropouti"`
+	DropoutE float64 `json:"dropoute" yaml:"dropoute"`
 
-	TrainTokens int `json:"train_tokens"` // 0: all
-	ValidTokens int `json:"valid_tokens"`
-	TestTokens  int `json:"test_tokens"`
+	TrainTokens int `json:"train_tokens" yaml:"train_tokens"` // 0: all
+	ValidTokens int `json:"valid_tokens" yaml:"valid_tokens"`
+	TestTokens  int `json:"test_tokens" yaml:"test_tokens"`
 }
 
 // DefaultRetrainConfig is the reference's evaluation protocol: 850 units,
@@ -53,7 +48,7 @@ type RetrainConfig struct {
 // dropouts 0.75/0.25/0.75/0.2/0, seed 1267; the reference's 8000 epochs are
 // an "until stopped" bound, the paper's runs are far shorter: 8000 is kept.
 func DefaultRetrainConfig() RetrainConfig {
-	return RetrainConfig{Seed: 1267, Epochs: 8000, Hidden: 850, BatchSize: 64, EvalBatch: 10, TestBatch: 1, BPTT: 35,
+	return RetrainConfig{Space: Space, Seed: 1267, Epochs: 8000, Hidden: 850, BatchSize: 64, EvalBatch: 10, TestBatch: 1, BPTT: 35,
 		LR: 20, Clip: 0.25, WeightDecay: 8e-7, TAR: 1e-3, NonMono: 5,
 		Dropout: 0.75, DropoutH: 0.25, DropoutX: 0.75, DropoutI: 0.2}
 }
@@ -65,6 +60,8 @@ func (c RetrainConfig) Validate() error {
 	}
 	g, err := space.ParseRNN(c.Genotype)
 	switch {
+	case c.Space != Space:
+		return fmt.Errorf("space: a recurrent retraining has space %q, have %q", Space, c.Space)
 	case err != nil:
 		return fmt.Errorf("genotype: %w", err)
 	case g.Validate() != nil:
@@ -76,7 +73,7 @@ func (c RetrainConfig) Validate() error {
 	case c.BPTT < 2:
 		return fmt.Errorf("bptt: must be at least 2, have %d", c.BPTT)
 	case c.LR <= 0 || c.Clip <= 0:
-		return fmt.Errorf("lr and clip: must be positive")
+		return fmt.Errorf("lr and grad-clip: must be positive")
 	case c.WeightDecay < 0 || c.TAR < 0 || c.TrainTokens < 0 || c.ValidTokens < 0 || c.TestTokens < 0:
 		return fmt.Errorf("weight-decay, tar and the token counts: must not be negative")
 	}
@@ -109,78 +106,6 @@ type RetrainOutcome struct {
 	TestPPL   float64 `json:"test_ppl"`
 }
 
-// Retrain trains cfg's genotype in run folder dir (config.json, then
-// metrics.jsonl after every epoch, result.json at the end) and returns the
-// outcome. It stops early, still evaluating the best weights, when ctx is
-// cancelled between epochs. Retraining has no checkpoints: an interrupted
-// retraining starts again (force replaces its folder).
-func Retrain(ctx context.Context, cfg RetrainConfig, dir string, force bool, k kernels.Backend, log *slog.Logger) (RetrainOutcome, error) {
-	if err := cfg.Validate(); err != nil {
-		return RetrainOutcome{}, err
-	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	g, _ := space.ParseRNN(cfg.Genotype)
-	c, err := corpus.Load(cfg.Data)
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	for _, cut := range []struct {
-		s *[]int32
-		n int
-	}{{&c.Train, cfg.TrainTokens}, {&c.Valid, cfg.ValidTokens}, {&c.Test, cfg.TestTokens}} {
-		if cut.n > 0 && cut.n < len(*cut.s) {
-			*cut.s = (*cut.s)[:cut.n]
-		}
-	}
-	src := rand.NewPCG(cfg.Seed, 0x5eed)
-	mc := rnnnet.EvalConfig(c.Vocab.Len())
-	mc.Hidden = cfg.Hidden
-	mc.DropOut, mc.DropH, mc.DropX, mc.DropI, mc.DropE = cfg.Dropout, cfg.DropoutH, cfg.DropoutX, cfg.DropoutI, cfg.DropoutE
-	m, err := rnnnet.New(mc, &g, rand.New(src))
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	none := func(v float64) float64 {
-		if v == 0 {
-			return -1
-		}
-		return v
-	}
-	tr, err := rnnnet.NewTrainer(m, c, rnnnet.TrainSettings{Batch: cfg.BatchSize, EvalBatch: cfg.EvalBatch, TestBatch: cfg.TestBatch,
-		BPTT: cfg.BPTT, LR: cfg.LR, Clip: cfg.Clip, WD: none(cfg.WeightDecay), TAR: none(cfg.TAR), NonMono: cfg.NonMono}, k, src)
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	f, _, err := runfolder.Begin(dir, cfg, false, force, nil)
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	defer f.Release()
-	var hist []RetrainMetrics
-	for e := 0; e < cfg.Epochs && ctx.Err() == nil; e++ {
-		ep, err := tr.Epoch()
-		if err != nil {
-			return RetrainOutcome{}, err
-		}
-		r := RetrainMetrics{TrainEpoch: ep, TrainPPL: math.Exp(ep.TrainLoss), ValidPPL: math.Exp(ep.ValidLoss)}
-		hist = append(hist, r)
-		log.Info("epoch", "epoch", ep.Epoch, "train_ppl", fmt.Sprintf("%.2f", r.TrainPPL), "valid_ppl", fmt.Sprintf("%.2f", r.ValidPPL),
-			"asgd", ep.Averaged, "rolled_back", ep.RolledBack)
-		if err := runfolder.WriteJSONL(f, runfolder.MetricsFile, hist); err != nil {
-			return RetrainOutcome{}, err
-		}
-	}
-	vl, tl, err := tr.Final()
-	if err != nil {
-		return RetrainOutcome{}, err
-	}
-	_, best := tr.Best()
-	out := RetrainOutcome{Genotype: g.String(), BestEpoch: best, ValidLoss: vl, ValidPPL: math.Exp(vl), TestLoss: tl, TestPPL: math.Exp(tl)}
-	return out, f.WriteJSON(runfolder.ResultFile, out)
-}
-
 // ResolveRNNGenotype reads a recurrent genotype given on the command line:
 // a search run folder (its genotype.txt), a file holding one, DARTS_V1 or
 // DARTS_V2, or the DARTS notation itself.
@@ -191,7 +116,37 @@ func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
 	case "DARTS_V2", "DARTS":
 		return space.RNNDARTSV2, nil
 	}
-	src, from := arg, "the command line"
+	src, from, err := genotypeText(arg)
+	if err != nil {
+		return space.RNNGenotype{}, err
+	}
+	g, err := space.ParseRNN(src)
+	if err != nil {
+		return space.RNNGenotype{}, fmt.Errorf("genotype from %s: %w", from, err)
+	}
+	return g, nil
+}
+
+// IsRNNGenotype reports whether a --genotype argument is meant as a
+// recurrent genotype: DARTS_V1, DARTS_V2, a recurrent run folder, or a
+// text (itself, the file or the run folder's genotype.txt) with a
+// recurrent= list. A malformed one
+// still counts, so that its error is the recurrent parser's.
+func IsRNNGenotype(arg string) bool {
+	switch arg {
+	case "DARTS_V1", "DARTS_V2", "DARTS":
+		return true
+	}
+	if IsRun(arg) { // a recurrent search folder, finished or not
+		return true
+	}
+	src, _, err := genotypeText(arg)
+	return err == nil && strings.Contains(src, "recurrent")
+}
+
+// genotypeText is the genotype text an argument gives and where it came
+// from: a run folder's genotype.txt, a file, or the argument itself.
+func genotypeText(arg string) (src, from string, err error) {
 	if st, err := os.Stat(arg); err == nil {
 		path := arg
 		if st.IsDir() {
@@ -199,15 +154,11 @@ func ResolveRNNGenotype(arg string) (space.RNNGenotype, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return space.RNNGenotype{}, fmt.Errorf("genotype: %w", err)
+			return "", "", fmt.Errorf("genotype: %w", err)
 		}
-		src, from = strings.TrimSpace(string(b)), path
+		return strings.TrimSpace(string(b)), path, nil
 	} else if !strings.Contains(arg, "(") {
-		return space.RNNGenotype{}, fmt.Errorf("genotype: %q is neither a file, a run folder, DARTS_V1/DARTS_V2 nor a genotype in DARTS notation", arg)
+		return "", "", fmt.Errorf("genotype: %q is neither a file, a run folder, DARTS_V1/DARTS_V2 nor a genotype in DARTS notation", arg)
 	}
-	g, err := space.ParseRNN(src)
-	if err != nil {
-		return space.RNNGenotype{}, fmt.Errorf("genotype from %s: %w", from, err)
-	}
-	return g, nil
+	return arg, "the command line", nil
 }

@@ -19,7 +19,7 @@ func TestRetrain(t *testing.T) {
 	cfg.Genotype, cfg.Data, cfg.Epochs, cfg.Hidden, cfg.BatchSize, cfg.EvalBatch, cfg.BPTT = space.RNNDARTSV1.String(), data, 10, 16, 8, 4, 6
 	cfg.Dropout, cfg.DropoutH, cfg.DropoutX, cfg.DropoutI = 0.1, 0.1, 0.1, 0.1
 	dir := t.TempDir()
-	out, err := Retrain(context.Background(), cfg, dir, false, fast.Backend{}, nil)
+	out, err := Retrain(context.Background(), cfg, dir, fast.Backend{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,12 +32,17 @@ func TestRetrain(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := Retrain(context.Background(), cfg, dir, false, fast.Backend{}, nil); err == nil || !strings.Contains(err.Error(), "already holds a run") {
-		t.Errorf("second retraining in the folder: %v", err)
+	if again, err := Retrain(context.Background(), cfg, dir, fast.Backend{}, nil); err != nil || again != out {
+		t.Errorf("the finished retraining read back: %+v, %v", again, err)
+	}
+	other := cfg
+	other.Epochs = 11
+	if _, err := Retrain(context.Background(), other, dir, fast.Backend{}, nil); err == nil || !strings.Contains(err.Error(), "epochs") {
+		t.Errorf("another retraining in the folder: %v", err)
 	}
 	bad := cfg
 	bad.Genotype = "Genotype(recurrent=[('none', 0)], concat=[1])"
-	if _, err := Retrain(context.Background(), bad, t.TempDir(), false, fast.Backend{}, nil); err == nil || !strings.Contains(err.Error(), "genotype") {
+	if _, err := Retrain(context.Background(), bad, t.TempDir(), fast.Backend{}, nil); err == nil || !strings.Contains(err.Error(), "genotype") {
 		t.Errorf("bad genotype: %v", err)
 	}
 }
@@ -55,5 +60,11 @@ func TestResolveRNNGenotype(t *testing.T) {
 	}
 	if _, err := ResolveRNNGenotype("nothing"); err == nil {
 		t.Error("a bare word was accepted")
+	}
+	cnn := "Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[('max_pool_3x3', 0)], reduce_concat=[2])"
+	for arg, want := range map[string]bool{"DARTS_V1": true, dir: true, space.RNNDARTSV1.String(): true, cnn: false, "nothing": false} {
+		if got := IsRNNGenotype(arg); got != want {
+			t.Errorf("IsRNNGenotype(%.40q) = %v", arg, got)
+		}
 	}
 }

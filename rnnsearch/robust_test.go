@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/runfolder"
+	"github.com/rdarts/rdarts/robust"
 )
 
 func TestRobustL2(t *testing.T) {
@@ -17,7 +18,7 @@ func TestRobustL2(t *testing.T) {
 	sel := DefaultRetrainConfig()
 	sel.Epochs, sel.Hidden, sel.BatchSize, sel.EvalBatch, sel.TestBatch, sel.BPTT = 1, 8, 8, 4, 4, 6
 	out := t.TempDir()
-	res, err := RobustL2(context.Background(), cfg, []float64{5e-7, 1.5e-6}, sel, out, fast.Backend{}, nil)
+	res, err := RobustL2(context.Background(), cfg, []float64{5e-7, 1.5e-6}, robust.RuleRetrain, sel, out, fast.Backend{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +37,16 @@ func TestRobustL2(t *testing.T) {
 		t.Error(err)
 	}
 	// Again: the finished searches are kept, the answer is the same.
-	again, err := RobustL2(context.Background(), cfg, []float64{5e-7, 1.5e-6}, sel, out, fast.Backend{}, nil)
+	again, err := RobustL2(context.Background(), cfg, []float64{5e-7, 1.5e-6}, robust.RuleRetrain, sel, out, fast.Backend{}, nil)
 	if err != nil || again.Chosen != res.Chosen || again.Members[1].Search != res.Members[1].Search {
 		t.Errorf("second run: %+v, %v", again, err)
+	}
+	// The one-shot rule retrains nothing and picks the lowest search perplexity.
+	one, err := RobustL2(context.Background(), cfg, []float64{5e-7, 1.5e-6}, robust.RuleOneShot, sel, out, fast.Backend{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := one.Members[one.Chosen].Search.ValidPPL; c > one.Members[1-one.Chosen].Search.ValidPPL || one.Rule != robust.RuleOneShot {
+		t.Errorf("oneshot chose %d: %+v", one.Chosen, one)
 	}
 }

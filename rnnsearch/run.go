@@ -99,13 +99,6 @@ func NewRunner(cfg Config, dir string, k kernels.Backend, log *slog.Logger) (*Ru
 	if err != nil {
 		return nil, err
 	}
-	// rnnnet reads 0 as "the reference's value" and a negative as none.
-	none := func(v float64) float64 {
-		if v == 0 {
-			return -1
-		}
-		return v
-	}
 	s, err := rnnnet.NewSearch(m, c, rnnnet.SearchSettings{
 		Batch: cfg.BatchSize, EvalBatch: cfg.EvalBatch, BPTT: cfg.BPTT, LR: cfg.LR, Clip: cfg.Clip,
 		WD: none(cfg.WeightDecay), ArchLR: cfg.ArchLR, ArchWD: none(cfg.ArchWeightDecay), TAR: none(cfg.TAR), Order: cfg.Order,
@@ -186,8 +179,10 @@ func (j job) EndEpoch(epoch int) error { return j.r.endEpoch(epoch) }
 
 func (j job) Epoch(epoch int) (int, func(int) (float64, int, int, error), func()) {
 	r := j.r
-	n, _ := r.s.Steps()
-	if r.state.Pos.Step == 0 {
+	// A new epoch unless a checkpoint holds one begun (its windows drawn,
+	// perhaps none run yet: drawing again would change them).
+	n, next := r.s.Steps()
+	if next == n {
 		n = r.s.BeginEpoch()
 	}
 	step := func(i int) (float64, int, int, error) {

@@ -89,11 +89,23 @@ func TestRunAndResume(t *testing.T) {
 	if err := run(t, cfg, part, true, 0); err != nil {
 		t.Fatal(err)
 	}
+	// Interrupted exactly at the end of the first epoch: the checkpoint
+	// holds the second epoch begun, none of its steps run.
+	edge := t.TempDir()
+	r, _ := NewRunner(cfg, t.TempDir(), fast.Backend{}, nil)
+	if err := run(t, cfg, edge, false, r.s.BeginEpoch()); !errors.Is(err, runfolder.ErrInterrupted) {
+		t.Fatalf("stop at the epoch's end: %v", err)
+	}
+	if err := run(t, cfg, edge, true, 0); err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []string{runfolder.GenotypeFile, runfolder.ResultFile} {
 		a, _ := os.ReadFile(filepath.Join(whole, f))
-		b, _ := os.ReadFile(filepath.Join(part, f))
-		if !slices.Equal(a, b) {
-			t.Errorf("%s differs after resuming:\n%s\n%s", f, a, b)
+		for _, dir := range []string{part, edge} {
+			b, _ := os.ReadFile(filepath.Join(dir, f))
+			if !slices.Equal(a, b) {
+				t.Errorf("%s differs after resuming:\n%s\n%s", f, a, b)
+			}
 		}
 	}
 	mp, _ := ReadMetrics(part)
@@ -170,5 +182,44 @@ func TestDARTSES(t *testing.T) {
 	bad.HessianEvery = 0
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "hessian-every") {
 		t.Errorf("darts-es without eigenvalues: %v", err)
+	}
+}
+
+// TestDARTSESResume: DARTS-ES' state (the eigenvalues seen) is part of the
+// checkpoint: a search interrupted after two eigenvalues and resumed stops
+// at the same epoch with the same answer as an uninterrupted one.
+func TestDARTSESResume(t *testing.T) {
+	data := writeCorpus(t)
+	cfg := tinyConfig(data)
+	cfg.Epochs, cfg.HessianEvery, cfg.Method = 5, 1, "darts-es"
+	cfg.ES = search.ESConfig{Window: 1, Delta: 1, Factor: 1e-9, StartEpoch: 2}
+	whole := t.TempDir()
+	if err := run(t, cfg, whole, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	want, err := ReadResult(whole)
+	if err != nil || want.Epoch >= 4 {
+		t.Fatalf("uninterrupted: %+v, %v (want a stop before the last epoch)", want, err)
+	}
+	if ms, _ := ReadMetrics(whole); len(ms) < 3 {
+		t.Fatalf("stopped after %d epochs, before the interruption point", len(ms))
+	}
+	r, _ := NewRunner(cfg, t.TempDir(), fast.Backend{}, nil)
+	steps := r.s.BeginEpoch()
+	part := t.TempDir()
+	if err := run(t, cfg, part, false, 2*steps+steps/2); !errors.Is(err, runfolder.ErrInterrupted) {
+		t.Fatalf("interrupt: %v", err)
+	}
+	if err := run(t, cfg, part, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadResult(part)
+	if err != nil || got != want {
+		t.Errorf("resumed: %+v, %v; want %+v", got, err, want)
+	}
+	a, _ := ReadMetrics(whole)
+	b, _ := ReadMetrics(part)
+	if len(a) != len(b) || a[len(a)-1].Event == nil || b[len(b)-1].Event == nil || *a[len(a)-1].Event != *b[len(b)-1].Event {
+		t.Errorf("events differ: %d and %d epochs", len(a), len(b))
 	}
 }

@@ -115,7 +115,7 @@ func Get(name string) (Space, error) {
 	case "s5":
 		return uniform("s5", 2, slices.Clone(s5Edges), s5Ops, true), nil
 	case "rnn":
-		return Space{}, fmt.Errorf("space: rnn is the recurrent (language-model) space: its commands are rdarts search-rnn, train-rnn, robust-rnn and report-rnn")
+		return Space{}, fmt.Errorf("space: rnn is the recurrent (language-model) space, which rdarts search, train, robust and report take; this needs a convolutional one (%s)", strings.Join(names, ", "))
 	}
 	return Space{}, fmt.Errorf("space: unknown search space %q (valid: %s)", name, strings.Join(names, ", "))
 }

@@ -219,7 +219,7 @@ func TestValidate(t *testing.T) {
 // TestGetUnknown: an unknown space lists the valid ones; rnn points to
 // the recurrent commands.
 func TestGetUnknown(t *testing.T) {
-	for name, want := range map[string]string{"s9": "valid: darts, s1, s2, s3, s4, s5", "rnn": "rdarts search-rnn"} {
+	for name, want := range map[string]string{"s9": "valid: darts, s1, s2, s3, s4, s5", "rnn": "rdarts search, train, robust and report take"} {
 		if _, err := Get(name); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Get(%q): %v, want an error with %q", name, err, want)
 		}

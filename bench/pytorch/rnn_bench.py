@@ -4,13 +4,17 @@
 Builds the DARTS language-model search model as docs/recurrent.md describes it
 (embedding, locked dropout, the one-shot cell with 8 nodes mixing tanh, relu,
 sigmoid and identity by softmax(alpha) with a shared affine-free batch norm,
-tied decoder, NLL plus temporal activation regularisation) and times the w step
-of the search (forward, backward, gradient clipping, SGD) on random tokens.
+tied decoder, NLL plus temporal activation regularisation) and times, on random
+tokens, the w step of the search (--item wstep: forward, backward, gradient
+clipping, SGD) or a whole first-order search step (--item search1: the alpha
+step -- forward and backward of a validation window w.r.t. alpha, Adam -- then
+the w step), the twin of `rdarts bench --spaces rnn --items search1`.
 Needs only Debian's python3-torch:
 
     /usr/bin/python3 bench/pytorch/rnn_bench.py --threads 2 --batch 64 --steps 3
 
-It prints one JSON line: the median and minimum seconds per step.
+It prints one JSON line: the median and minimum seconds per step and the
+median CPU seconds (all threads).
 """
 import argparse
 import json
@@ -87,6 +91,8 @@ def main():
     ap.add_argument("--bptt", type=int, default=35)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=1)
+    ap.add_argument("--item", choices=["wstep", "search1"], default="wstep")
+    ap.add_argument("--json", help="also write the JSON line to this file")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -94,21 +100,42 @@ def main():
     m = Model(a.vocab, a.hidden)
     m.train()
     opt = torch.optim.SGD(m.parameters(), lr=20, weight_decay=5e-7)
+    m.alpha.requires_grad_(a.item == "search1")
+    arch = torch.optim.Adam([m.alpha], lr=3e-3, betas=(0.9, 0.999), weight_decay=1e-3)
     x = torch.randint(a.vocab, (a.bptt, a.batch))
     y = torch.randint(a.vocab, (a.bptt, a.batch))
-    times = []
+    vx = torch.randint(a.vocab, (a.bptt, a.batch))
+    vy = torch.randint(a.vocab, (a.bptt, a.batch))
+    times, cpu = [], []
     for i in range(a.warmup + a.steps):
-        start = time.perf_counter()
+        start, c0 = time.perf_counter(), time.process_time()
+        if a.item == "search1":
+            arch.zero_grad()
+            for p in m.parameters():
+                p.requires_grad_(False)
+            loss, _ = m(vx, vy, gen)
+            loss.backward()
+            arch.step()
+            for p in m.parameters():
+                p.requires_grad_(True)
+            m.alpha.requires_grad_(False)
         opt.zero_grad()
         loss, tar = m(x, y, gen)
         (loss + 1e-3 * tar).backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 0.25)
         opt.step()
+        if a.item == "search1":
+            m.alpha.requires_grad_(True)
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
-    print(json.dumps({"item": "rnn-wstep", "framework": "pytorch " + torch.__version__, "threads": a.threads,
-                      "vocab": a.vocab, "hidden": a.hidden, "batch": a.batch, "bptt": a.bptt,
-                      "median_s": statistics.median(times), "min_s": min(times)}))
+            cpu.append(time.process_time() - c0)
+    line = json.dumps({"item": "rnn-" + a.item, "framework": "pytorch " + torch.__version__, "threads": a.threads,
+                       "vocab": a.vocab, "hidden": a.hidden, "batch": a.batch, "bptt": a.bptt,
+                       "median_s": statistics.median(times), "min_s": min(times), "cpu_median_s": statistics.median(cpu)})
+    print(line)
+    if a.json:
+        with open(a.json, "w") as f:
+            f.write(line + "\n")
 
 
 if __name__ == "__main__":

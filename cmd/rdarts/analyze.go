@@ -23,6 +23,9 @@ func newCmdAnalyzeES(g *globals) *cobra.Command {
 of that epoch. Prints one JSON object.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := convolutionalRun(args[0], cmd.CommandPath()); err != nil {
+				return err
+			}
 			res, err := analysis.AnalyzeES(args[0])
 			if err != nil {
 				return err

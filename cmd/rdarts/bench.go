@@ -56,14 +56,21 @@ multiply-adds ×2 (instrumented backend, first warm-up step) over the median; "%
 against the measured peak (threads cores running a loop of vector FMAs at once; where no
 such loop is built, the nominal threads × clock × FP32 FLOPs/cycle from /proc/cpuinfo, and
 the header says so), "% SGEMM" against the backend's own 1024³ SGEMM; RSS is the VmHWM
-high-water mark of the item (reset before each). bench/compare.sh sets these against the PyTorch twin.`,
+high-water mark of the item (reset before each). bench/compare.sh sets these against the PyTorch twin.
+
+--spaces rnn times the recurrent space (docs/recurrent.md) on a synthetic corpus: search1 and
+search2 are a whole search step (α step, then w step on a window), eval a retraining step of
+DARTS_V2's cell, eigen the dominant eigenvalue w.r.t. α. Its sizes: paper (the reference's
+search: 10 000 words, 300 units, batch 256, BPTT 35; retraining 850 units, batch 64), demo
+(10 000 words, 64 units, batch 32) and tiny; a line per item gives its tokens per second.`,
 		Example: `  rdarts bench --threads 2 --spaces s2 --sizes paper --items search1,search2,eigen
-  rdarts bench --sizes demo --spaces s2,darts --json bench.json`,
+  rdarts bench --sizes demo --spaces s2,darts --json bench.json
+  rdarts bench --spaces rnn --sizes demo --items search1,search2,eval`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBench(cmd, g, o) },
 	}
 	f := cmd.Flags()
-	f.StringSliceVar(&o.spaces, "spaces", []string{"s2", "s1", "darts"}, "search spaces")
+	f.StringSliceVar(&o.spaces, "spaces", []string{"s2", "s1", "darts"}, "search spaces (rnn: the recurrent space)")
 	f.StringSliceVar(&o.sizes, "sizes", []string{"paper", "demo"}, "sizes: paper, demo, tiny")
 	f.StringSliceVar(&o.items, "items", []string{"search1", "search2", "eval", "eigen"}, "items: search1, search2, eval, eigen, exact")
 	f.IntVar(&o.steps, "steps", 5, "timed steps per step item")
@@ -201,6 +208,10 @@ func printBench(w io.Writer, m benchmark.Machine, date string, res []benchmark.R
 	}
 	tw.Flush()
 	for _, r := range res {
+		if n := r.RNN; n != nil && r.TokensPerSec > 0 {
+			fmt.Fprintf(w, "%s %s %s: %.0f tokens/s (vocabulary %d, %d units, batch %d, BPTT %d; eval: %d units, batch %d)\n",
+				r.Space, r.Size.Name, r.Item, r.TokensPerSec, n.Vocab, n.Hidden, n.Batch, n.BPTT, n.EvalHidden, n.EvalBatch)
+		}
 		if r.Item == benchmark.ItemEigen || r.Item == benchmark.ItemExact {
 			fmt.Fprintf(w, "%s %s %s: ev %.6g from %d gradient evaluations (n_α %d)\n", r.Space, r.Size.Name, r.Item, r.EV, r.GradEvals, r.NAlpha)
 		}

@@ -60,3 +60,24 @@ func TestBenchBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchRNN times the recurrent space's items at the tiny size: rows in
+// the same table, a tokens/s line each, and exact refused naming the space.
+func TestBenchRNN(t *testing.T) {
+	so, se, code := benchCLI([]string{"bench", "-q", "--threads", "1", "--sizes", "tiny", "--spaces", "rnn",
+		"--items", "search1,search2,eval,eigen", "--steps", "1"})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, se)
+	}
+	for _, want := range []string{"rnn", "search1", "search2", "eval", "eigen", "tokens/s", "ev "} {
+		if !strings.Contains(so, want) {
+			t.Errorf("table lacks %q:\n%s", want, so)
+		}
+	}
+	if strings.Count(so, "tokens/s") != 3 {
+		t.Errorf("want a tokens/s line for search1, search2 and eval:\n%s", so)
+	}
+	if _, se, code := benchCLI([]string{"bench", "-q", "--sizes", "tiny", "--spaces", "rnn", "--items", "exact"}); code == 0 || !strings.Contains(se, "recurrent") {
+		t.Errorf("exact on rnn: exit %d, %s", code, se)
+	}
+}

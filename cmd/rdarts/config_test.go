@@ -92,17 +92,24 @@ const fixture = "../../data/testdata/fashion-mnist"
 // the setting, exit status 2, and nothing written.
 func TestNonFiniteSettings(t *testing.T) {
 	g := &globals{stdout: io.Discard, stderr: io.Discard}
+	cnnGenotype := "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], reduce_concat=range(2, 6))"
+	// The recurrent space's own flags are given with a recurrent run.
+	space := map[string][2][]string{
+		"search": {nil, {"--space", "rnn"}},
+		"train":  {{"--genotype", cnnGenotype}, {"--genotype", "DARTS_V2"}},
+	}
 	for _, verb := range []*cobra.Command{newCmdSearch(g), newCmdTrain(g)} {
 		verb.Flags().VisitAll(func(f *pflag.Flag) {
 			if f.Value.Type() != "float64" {
 				return
 			}
+			kind := 0
+			if strings.HasPrefix(f.Usage, "recurrent space:") {
+				kind = 1
+			}
 			for _, v := range []string{"nan", "inf", "-Inf"} {
 				out := filepath.Join(t.TempDir(), "run")
-				args := []string{verb.Name(), "--data", fixture, "--out", out, "--" + f.Name, v}
-				if verb.Name() == "train" {
-					args = append(args, "--genotype", "Genotype(normal=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], normal_concat=range(2, 6), reduce=[('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1), ('skip_connect', 0), ('skip_connect', 1)], reduce_concat=range(2, 6))")
-				}
+				args := append([]string{verb.Name(), "--data", fixture, "--out", out, "--" + f.Name, v}, space[verb.Name()][kind]...)
 				var errb strings.Builder
 				gg := &globals{stdout: io.Discard, stderr: &errb}
 				root := newRoot(gg)

@@ -25,6 +25,9 @@ batch of the epoch's last α step, in train mode. Lanczos by default; --exact bu
 Hessian and prints the top --top eigenvalues. Prints one JSON object.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := convolutionalRun(args[0], cmd.CommandPath()); err != nil {
+				return err
+			}
 			k, err := g.kernels()
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rdarts/rdarts/report"
+	"github.com/rdarts/rdarts/rnnsearch"
 )
 
 type reportOptions struct {
@@ -31,9 +32,17 @@ cell drawings (Graphviz dot if installed, else drawn directly), results.csv and 
 --format text, csv or json prints the results table to standard output.
 
 A folder that is missing or half-written (no config.json, truncated metrics.jsonl) is skipped with
-a warning naming it.`,
+a warning naming it.
+
+Recurrent run folders (rdarts search --space rnn, rdarts train on a recurrent genotype, the
+members of rdarts robust --space rnn; retrainings inside a search folder are found too) get their
+own table: method, validation and test perplexity, with the paper's PTB row (test perplexity
+58.64 DARTS, 57.59 R-DARTS(L2)). In HTML, each search gets a page (perplexity curves, the
+eigenvalue trajectory, the recurrent cell) under --out, or --out/rnn when convolutional runs are
+reported too.`,
 		Example: `  rdarts report runs/s2-* --out report
-  rdarts report runs/* --format text`,
+  rdarts report runs/* --format text
+  rdarts report runs/rnn runs/rnn-train --out report-rnn`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.dirs = args
@@ -53,9 +62,25 @@ func runReport(g *globals, o *reportOptions) error {
 		return usageErr("--format: %q is not one of html, text, csv, json", o.format)
 	}
 	log := g.logger()
-	runs, warnings := report.Load(o.dirs, log)
+	var cnn, rnn []string
+	for _, d := range o.dirs {
+		if rnnsearch.IsRun(d) {
+			rnn = append(rnn, d)
+		} else {
+			cnn = append(cnn, d)
+		}
+	}
+	if len(rnn) > 0 && len(cnn) > 0 && (o.format == "csv" || o.format == "json") {
+		return usageErr("--format %s: give the recurrent folders (%s, ...) and the convolutional ones (%s, ...) in two reports", o.format, rnn[0], cnn[0])
+	}
+	if len(rnn) > 0 {
+		if err := reportRNN(g, o, rnn, len(cnn) > 0); err != nil || len(cnn) == 0 {
+			return err
+		}
+	}
+	runs, warnings := report.Load(cnn, log)
 	if len(runs) == 0 {
-		return fmt.Errorf("none of the %d folders given holds a readable search run", len(o.dirs))
+		return fmt.Errorf("none of the %d folders given holds a readable search run", len(cnn))
 	}
 	switch o.format {
 	case "text":
@@ -70,5 +95,35 @@ func runReport(g *globals, o *reportOptions) error {
 		return err
 	}
 	fmt.Fprintf(g.stdout, "report: %s (%d runs, %d warnings)\n", filepath.Join(o.out, "index.html"), len(runs), len(warnings)+len(added))
+	return nil
+}
+
+// reportRNN reports on recurrent run folders: their table (the paper's PTB
+// row included) or their pages, in --out, or in --out/rnn when
+// convolutional runs share the report.
+func reportRNN(g *globals, o *reportOptions, dirs []string, mixed bool) error {
+	rows, warnings := report.LoadRNN(dirs)
+	for _, w := range warnings {
+		g.logger().Warn(w)
+	}
+	if len(rows) == 0 {
+		return fmt.Errorf("none of the %d recurrent folders given is readable", len(dirs))
+	}
+	switch o.format {
+	case "text":
+		return report.WriteRNNText(g.stdout, rows)
+	case "csv":
+		return report.WriteRNNCSV(g.stdout, rows)
+	case "json":
+		return report.WriteRNNJSON(g.stdout, rows, warnings)
+	}
+	out := o.out
+	if mixed {
+		out = filepath.Join(o.out, "rnn")
+	}
+	if err := report.WriteRNNHTML(rows, warnings, out, o.dot); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "report: %s (%d recurrent runs, %d warnings)\n", filepath.Join(out, "index.html"), len(rows), len(warnings))
 	return nil
 }

@@ -4,77 +4,109 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/rdarts/rdarts/rnnsearch"
 )
 
-func newCmdRNNTrain(g *globals) *cobra.Command {
-	c := rnnsearch.DefaultRetrainConfig()
-	var genotype, out string
-	var force bool
-	cmd := &cobra.Command{
-		Use:   "train-rnn",
-		Short: "Retrain a recurrent genotype and report its validation and test perplexity",
-		Long: `Train the evaluation model of a recurrent genotype from scratch as DARTS' rnn/train.py
-does (850 units, its dropouts, SGD switching to averaged SGD when the validation loss stops
-improving) on a PTB-format corpus, and report the best weights' validation and test
-perplexity. --genotype is a genotype in DARTS notation, a file holding one, a search-rnn run
-folder (its genotype.txt), or DARTS_V1 / DARTS_V2. The run folder gets config.json,
-metrics.jsonl (one record per epoch) and result.json; retraining has no checkpoints: an
-interrupted one starts again (--force). Ctrl-C stops after the current epoch and still
-reports the best weights.`,
-		Example: `  rdarts train-rnn --genotype runs/rnn --data data/kjv --epochs 3 --hidden 200 \
-      --train-tokens 200000 --out runs/rnn-train`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if genotype == "" {
-				return usageErr("--genotype: give the cell to train (DARTS notation, a file, a run folder, DARTS_V1 or DARTS_V2)")
-			}
-			gt, err := rnnsearch.ResolveRNNGenotype(genotype)
-			if err != nil {
-				return usageErr("--genotype: %v", err)
-			}
-			c.Genotype = gt.String()
-			if err := c.Validate(); err != nil {
-				return usageErr("--%v", err)
-			}
-			k, err := g.kernels()
-			if err != nil {
-				return err
-			}
-			res, err := rnnsearch.Retrain(cmd.Context(), c, out, force, k, g.logger())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(g.stdout, "best epoch %d: valid ppl %.2f, test ppl %.2f\nrun folder: %s (metrics.jsonl, result.json)\n",
-				res.BestEpoch, res.ValidPPL, res.TestPPL, out)
-			return nil
-		},
-	}
-	fs := cmd.Flags()
-	fs.StringVar(&genotype, "genotype", "", "recurrent genotype: DARTS notation, a file, a search-rnn run folder, DARTS_V1 or DARTS_V2")
-	fs.StringVar(&c.Data, "data", "", "PTB-format folder (see rdarts data ptb-from-text)")
-	fs.StringVar(&out, "out", "runs/train-rnn", "run folder")
-	fs.BoolVar(&force, "force", false, "replace the run --out holds")
+// bindRNNOnlyTrainFlags binds the recurrent retraining's settings that the
+// convolutional training has no flag for.
+func bindRNNOnlyTrainFlags(fs *pflag.FlagSet, c *rnnsearch.RetrainConfig) {
+	bindRNNModelFlags(fs, &c.Hidden, &c.EvalBatch, &c.BPTT, &c.TAR,
+		[5]*float64{&c.Dropout, &c.DropoutH, &c.DropoutX, &c.DropoutI, &c.DropoutE}, &c.TrainTokens, &c.ValidTokens)
+	fs.IntVar(&c.TestBatch, "test-batch", c.TestBatch, "recurrent space: test batch columns")
+	fs.IntVar(&c.NonMono, "nonmono", c.NonMono, "recurrent space: switch to ASGD when validation is worse than the best before the last N epochs")
+	fs.IntVar(&c.TestTokens, "test-tokens", c.TestTokens, "recurrent space: use the first N test tokens (0 = all)")
+}
+
+// bindRNNTrainFlags binds every setting of a recurrent retraining but the
+// genotype: those named as the convolutional training's and the recurrent
+// ones.
+func bindRNNTrainFlags(fs *pflag.FlagSet, c *rnnsearch.RetrainConfig) {
+	fs.StringVar(&c.Data, "data", c.Data, "PTB-format folder (see rdarts data ptb-from-text)")
 	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "epochs (the reference's bound; runs are stopped far earlier)")
-	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "embedding and hidden size")
 	fs.IntVar(&c.BatchSize, "batch-size", c.BatchSize, "training batch columns")
-	fs.IntVar(&c.EvalBatch, "eval-batch", c.EvalBatch, "validation batch columns")
-	fs.IntVar(&c.TestBatch, "test-batch", c.TestBatch, "test batch columns")
-	fs.IntVar(&c.BPTT, "bptt", c.BPTT, "mean window length")
 	fs.Float64Var(&c.LR, "lr", c.LR, "learning rate of SGD and ASGD")
-	fs.Float64Var(&c.Clip, "clip", c.Clip, "clip the gradient's norm to this")
+	fs.Float64Var(&c.Clip, "grad-clip", c.Clip, "clip the gradient's norm to this")
 	fs.Float64Var(&c.WeightDecay, "weight-decay", c.WeightDecay, "L2 weight decay")
-	fs.Float64Var(&c.TAR, "tar", c.TAR, "temporal activation regularisation β (0 = off)")
-	fs.IntVar(&c.NonMono, "nonmono", c.NonMono, "switch to ASGD when validation is worse than the best before the last N epochs")
-	fs.Float64Var(&c.Dropout, "dropout", c.Dropout, "variational dropout on the cell's outputs")
-	fs.Float64Var(&c.DropoutH, "dropouth", c.DropoutH, "dropout on the hidden state inside the cell")
-	fs.Float64Var(&c.DropoutX, "dropoutx", c.DropoutX, "dropout on the input inside the cell")
-	fs.Float64Var(&c.DropoutI, "dropouti", c.DropoutI, "variational dropout on the embeddings")
-	fs.Float64Var(&c.DropoutE, "dropoute", c.DropoutE, "embedding row dropout")
-	fs.IntVar(&c.TrainTokens, "train-tokens", c.TrainTokens, "use the first N training tokens (0 = all)")
-	fs.IntVar(&c.ValidTokens, "valid-tokens", c.ValidTokens, "use the first N validation tokens (0 = all)")
-	fs.IntVar(&c.TestTokens, "test-tokens", c.TestTokens, "use the first N test tokens (0 = all)")
-	return cmd
+	bindRNNOnlyTrainFlags(fs, c)
+}
+
+// recurrent reports whether the command line asks for a recurrent
+// retraining: the run to resume is one, or else the genotype or the config
+// file is recurrent.
+func (o *trainOptions) recurrent() bool {
+	switch {
+	case o.resume:
+		return rnnsearch.IsRun(o.out)
+	case o.genotype != "":
+		return rnnsearch.IsRNNGenotype(o.genotype)
+	}
+	return o.config != "" && isRecurrent(configSpace(o.config))
+}
+
+// rnnTrainConfig is the recurrent retraining the command line asks for:
+// the defaults (with --resume the saved run's settings), the config file,
+// the flags given, then the genotype.
+func rnnTrainConfig(o *trainOptions, given givenFlags) (rnnsearch.RetrainConfig, error) {
+	c := rnnsearch.DefaultRetrainConfig()
+	if o.resume {
+		saved, err := rnnsearch.LoadRetrainConfig(o.out)
+		if err != nil {
+			return c, fmt.Errorf("--resume: %w", err)
+		}
+		c = saved
+	}
+	bind := func(fs *pflag.FlagSet) { bindRNNTrainFlags(fs, &c) }
+	if err := refuseForeign(given, bind, func(fs *pflag.FlagSet) { d := o.cfg; bindTrainFlags(fs, &d, true) }, recurrentWhat); err != nil {
+		return c, err
+	}
+	if err := overlay(o.config, given, &c, bind); err != nil {
+		return c, err
+	}
+	if o.genotype != "" {
+		gt, err := rnnsearch.ResolveRNNGenotype(o.genotype)
+		if err != nil {
+			return c, usageErr("--genotype: %v", err)
+		}
+		c.Genotype = gt.String()
+	}
+	if c.Genotype == "" {
+		return c, usageErr("--genotype: give the architecture to train (DARTS notation, a file, or a search run folder)")
+	}
+	c.Space = rnnsearch.Space
+	if err := c.Validate(); err != nil {
+		return c, usageErr("--%v", err)
+	}
+	return c, nil
+}
+
+// runRNNTrain is rdarts train on a recurrent genotype.
+func runRNNTrain(cmd *cobra.Command, g *globals, o *trainOptions, given givenFlags) error {
+	cfg, err := rnnTrainConfig(o, given)
+	if err != nil {
+		return err
+	}
+	k, err := g.kernels()
+	if err != nil {
+		return err
+	}
+	log := g.logger()
+	r, err := rnnsearch.NewRetrainer(cfg, o.out, k, log)
+	if err != nil {
+		return err
+	}
+	r.Progress, r.Force = pplProgress{newProgress(g.stderr, log)}, o.force
+	if err := r.Start(o.resume); err != nil {
+		return err
+	}
+	log.Info("train", "space", cfg.Space, "hidden", cfg.Hidden, "epochs", cfg.Epochs, "backend", k.Name(), "out", o.out)
+	if err := r.Run(cmd.Context()); err != nil {
+		return err
+	}
+	res, _ := r.Outcome()
+	fmt.Fprintf(g.stdout, "best epoch %d: valid ppl %.2f, test ppl %.2f\nrun folder: %s (metrics.jsonl, result.json)\n",
+		res.BestEpoch, res.ValidPPL, res.TestPPL, o.out)
+	return nil
 }

@@ -83,8 +83,7 @@ RobustDARTS remedies (DARTS-ES, DARTS-ADA, R-DARTS(L2/DP)) — on a CPU, without
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.AddCommand(newCmdSearch(g), newCmdData(g), newCmdTrain(g), newCmdAnalyze(g), newCmdExhaustive(g),
-		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g), newCmdVersion(g), newCmdDocs(g),
-		newCmdRNNSearch(g), newCmdRNNTrain(g), newCmdRNNReport(g), newCmdRNNRobust(g))
+		newCmdReport(g), newCmdGrid(g), newCmdBench(g), newCmdHessian(g), newCmdRobust(g), newCmdVersion(g), newCmdDocs(g))
 	return root
 }
 

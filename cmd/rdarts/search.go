@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdarts/rdarts/data"
 	"github.com/rdarts/rdarts/internal/settings"
+	"github.com/rdarts/rdarts/rnnsearch"
 	"github.com/rdarts/rdarts/search"
 )
 
@@ -25,7 +26,7 @@ type searchOptions struct {
 // bindSearchFlags binds every field of a search config to a flag; it is
 // also used to replay command-line flags over a config file.
 func bindSearchFlags(fs *pflag.FlagSet, c *search.Config) {
-	fs.StringVar(&c.Space, "space", c.Space, "search space: darts, s1, s2, s3, s4, s5")
+	fs.StringVar(&c.Space, "space", c.Space, "search space: darts, s1, s2, s3, s4, s5, or rnn (the recurrent cell of language modelling)")
 	fs.StringVar(&c.Dataset, "dataset", c.Dataset, "fashion-mnist, mnist, cifar10, cifar100 or svhn")
 	fs.StringVar(&c.Data, "data", c.Data, "folder holding the dataset files (default: the Debian package's folder for fashion-mnist)")
 	fs.StringVar(&c.Method, "method", c.Method, "darts, darts-es, darts-ada or rs-ws")
@@ -66,16 +67,34 @@ func newCmdSearch(g *globals) *cobra.Command {
 		Long: `Search a cell architecture with bilevel DARTS (docs/method.md, Bilevel step) and write a run folder:
 config.json, metrics.jsonl (one JSON object per epoch), genotype.txt, result.json and
 checkpoints. Defaults are the paper's full-scale settings; --config FILE (YAML or JSON)
-supplies any field, flags given on the command line override it.`,
+supplies any field, flags given on the command line override it.
+
+--space rnn searches the recurrent cell of DARTS' language-modelling space on a PTB-format
+corpus (--data; docs/recurrent.md): per epoch training and validation perplexity, genotype,
+softmax(α) and the eigenvalue. Its defaults are the reference's recurrent search (300 units,
+batch 256, BPTT 35, SGD lr 20, grad clip 0.25, weight decay 5e-7, α by Adam 3e-3), not the
+values shown below; the flags marked "recurrent space" are its own, and a flag of the
+convolutional spaces only (--layers, --dataset, ...) is refused.`,
 		Example: `  rdarts search --dataset fashion-mnist --space s2 --epochs 10 --layers 5 --init-channels 8 \
       --train-size 2000 --order 1 --hessian-every 2 --out runs/demo
-  rdarts search --out runs/demo --resume`,
+  rdarts search --out runs/demo --resume
+  rdarts search --space rnn --data data/kjv --epochs 2 --hidden 64 --batch-size 32 \
+      --train-tokens 100000 --valid-tokens 20000 --hessian-every 1 --out runs/rnn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			given := flagValues(cmd.Flags())
+			if o.recurrent(given) {
+				return runRNNSearch(cmd, g, o, given)
+			}
+			var rnn rnnsearch.Config
+			err := refuseForeign(given, func(fs *pflag.FlagSet) { d := o.cfg; bindSearchFlags(fs, &d) },
+				func(fs *pflag.FlagSet) { bindRNNSearchFlags(fs, &rnn) }, "the convolutional spaces (only --space rnn has it)")
+			if err != nil {
+				return err
+			}
 			if o.resume {
 				// The run's own settings, with what was given over them:
 				// Start refuses any that differ.
-				given := flagValues(cmd.Flags())
 				saved, err := search.LoadConfig(o.out)
 				if err != nil {
 					return fmt.Errorf("--resume: %w", err)
@@ -96,12 +115,26 @@ supplies any field, flags given on the command line override it.`,
 		},
 	}
 	bindSearchFlags(cmd.Flags(), &o.cfg)
+	rnn := rnnsearch.DefaultConfig() // parsed here, read by rnnSearchConfig from the flags given
+	bindRNNOnlySearchFlags(cmd.Flags(), &rnn)
 	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with search settings (flags override it)")
 	cmd.Flags().StringVar(&o.out, "out", "runs/search", "run folder")
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint (the same settings, or none, may be given)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "replace the run --out holds (its files are deleted)")
 	cmd.MarkFlagsMutuallyExclusive("resume", "force")
 	return cmd
+}
+
+// recurrent reports whether the command line asks for a recurrent search:
+// the run to resume is one, or else the config file or --space names rnn.
+func (o *searchOptions) recurrent(given givenFlags) bool {
+	if o.resume {
+		return rnnsearch.IsRun(o.out)
+	}
+	if sp, ok := given["space"]; ok {
+		return isRecurrent(sp)
+	}
+	return o.config != "" && isRecurrent(configSpace(o.config))
 }
 
 // loadConfig reads a config file over the defaults, then replays the flags

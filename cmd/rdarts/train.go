@@ -13,6 +13,7 @@ import (
 	"github.com/rdarts/rdarts/analysis"
 	"github.com/rdarts/rdarts/internal/atomicfile"
 	"github.com/rdarts/rdarts/internal/parallel"
+	"github.com/rdarts/rdarts/rnnsearch"
 	"github.com/rdarts/rdarts/space"
 	"github.com/rdarts/rdarts/train"
 )
@@ -67,17 +68,36 @@ checkpoints too, --resume continues bit-identically).
 genotype.txt). Defaults are the protocol: 600 epochs, batch 96, SGD 0.025 with cosine decay
 to 0, momentum 0.9, weight decay 3e-4, clip 5, auxiliary tower (weight 0.4), cutout 16, drop
 path 0.2; 20 cells of 36 channels for cifar10 and 8 of 16 otherwise. --config FILE (YAML or
-JSON) supplies any field; flags given on the command line override it.`,
+JSON) supplies any field; flags given on the command line override it.
+
+A recurrent genotype (Genotype(recurrent=[...]), a recurrent search's folder, DARTS_V1 or
+DARTS_V2) is retrained as DARTS' rnn/train.py does on a PTB-format corpus (--data): 850 units,
+batch 64, SGD lr 20 switching to averaged SGD when the validation loss stops improving, grad
+clip 0.25, weight decay 8e-7 (those defaults, not the values shown below); the best weights'
+validation and test perplexity go to result.json. It checkpoints and resumes as above; the
+flags marked "recurrent space" are its own, and a flag of the convolutional training only
+(--layers, --dataset, ...) is refused.`,
 		Example: `  rdarts train --genotype runs/demo --dataset fashion-mnist --epochs 20 --layers 5 \
       --init-channels 8 --train-size 5000 --out runs/demo-train
   rdarts train --genotype "Genotype(normal=[('sep_conv_3x3', 0), ...], ...)" --out runs/t
-  rdarts train --out runs/demo-train --resume`,
+  rdarts train --out runs/demo-train --resume
+  rdarts train --genotype runs/rnn --data data/kjv --epochs 3 --hidden 200 --train-tokens 200000 \
+      --out runs/rnn-train`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			given := flagValues(cmd.Flags())
+			if o.recurrent() {
+				return runRNNTrain(cmd, g, o, given)
+			}
+			var rnn rnnsearch.RetrainConfig
+			err := refuseForeign(given, func(fs *pflag.FlagSet) { d := o.cfg; bindTrainFlags(fs, &d, true) },
+				func(fs *pflag.FlagSet) { bindRNNTrainFlags(fs, &rnn) }, "the convolutional spaces (only a recurrent genotype has it)")
+			if err != nil {
+				return err
+			}
 			if o.resume {
 				// The run's own settings, with what was given over them:
 				// Start refuses any that differ.
-				given := flagValues(cmd.Flags())
 				saved, err := train.LoadConfig(o.out)
 				if err != nil {
 					return fmt.Errorf("--resume: %w", err)
@@ -98,7 +118,9 @@ JSON) supplies any field; flags given on the command line override it.`,
 		},
 	}
 	bindTrainFlags(cmd.Flags(), &o.cfg, true)
-	cmd.Flags().StringVar(&o.genotype, "genotype", "", "genotype in DARTS notation, a file holding one, or a search run folder")
+	rnn := rnnsearch.DefaultRetrainConfig() // parsed here, read by rnnTrainConfig from the flags given
+	bindRNNOnlyTrainFlags(cmd.Flags(), &rnn)
+	cmd.Flags().StringVar(&o.genotype, "genotype", "", "genotype in DARTS notation, a file holding one, or a search run folder; recurrent ones too, and DARTS_V1 or DARTS_V2 (the recurrent cells of DARTS)")
 	cmd.Flags().StringVar(&o.config, "config", "", "YAML or JSON file with training settings (flags override it)")
 	cmd.Flags().StringVar(&o.out, "out", "runs/train", "run folder")
 	cmd.Flags().BoolVar(&o.resume, "resume", false, "continue the run in --out from its last checkpoint (the same settings, or none, may be given)")
@@ -187,6 +209,9 @@ validates, so (a) equals metrics.jsonl's valid_acc; --clean uses the test transf
 --keep-checkpoints keeps them).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := convolutionalRun(args[0], cmd.CommandPath()); err != nil {
+				return err
+			}
 			k, err := g.kernels()
 			if err != nil {
 				return err

@@ -98,6 +98,10 @@ type Result struct {
 	GradEvals int     `json:"grad_evals,omitempty"`
 	// Genotype is the evaluation network's architecture.
 	Genotype string `json:"genotype,omitempty"`
+	// RNN is the recurrent space's shape (RNNSizes; Size names it) and
+	// TokensPerSec its training tokens per second (batch × window / step).
+	RNN          *RNNSize `json:"rnn,omitempty"`
+	TokensPerSec float64  `json:"tokens_per_s,omitempty"`
 }
 
 // Run measures every item for every space and size, in that nesting
@@ -113,21 +117,26 @@ func Run(ctx context.Context, o Options) ([]Result, error) {
 	var out []Result
 	for _, sz := range o.Sizes {
 		for _, sp := range o.Spaces {
-			s, err := space.Get(sp)
-			if err != nil {
-				return out, err
+			var s space.Space
+			var err error
+			if sp != RNNSpace {
+				if s, err = space.Get(sp); err != nil {
+					return out, err
+				}
 			}
 			for _, item := range o.Items {
 				if err := ctx.Err(); err != nil {
 					return out, err
 				}
 				var r Result
-				switch item {
-				case ItemSearch1, ItemSearch2:
+				switch {
+				case sp == RNNSpace:
+					r, err = runRNN(ctx, o, sz, item)
+				case item == ItemSearch1, item == ItemSearch2:
 					r, err = searchStep(ctx, o, s, sz, item)
-				case ItemEval:
+				case item == ItemEval:
 					r, err = evalStep(ctx, o, s, sz)
-				case ItemEigen, ItemExact:
+				case item == ItemEigen, item == ItemExact:
 					r, err = eigen(o, s, sz, item == ItemExact)
 				default:
 					err = fmt.Errorf("benchmark: unknown item %q (have %v)", item, AllItems)
