@@ -222,16 +222,21 @@ func (t *Tape) Concat(xs ...*Var) *Var {
 	y := t.out(t.arena.Get(n, ctot, h, w), xs...)
 	hw := h * w
 	// each visits the per-sample blocks of every input: (input, its
-	// offset, the block's offset in y, block size).
+	// offset, the block's offset in y, block size). Samples are split
+	// over workers, and each sample's blocks run in input order as
+	// before, so a repeated input adds its blocks in the same order and
+	// only one worker touches a sample's gradient.
 	each := func(f func(x *Var, xo, yo, size int)) {
-		off := 0
-		for _, x := range xs {
-			xc := x.Shape()[1]
-			for i := 0; i < n; i++ {
-				f(x, i*xc*hw, (i*ctot+off)*hw, xc*hw)
+		parallel.For(n, max(1, grain/(ctot*hw)), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				off := 0
+				for _, x := range xs {
+					xc := x.Shape()[1]
+					f(x, i*xc*hw, (i*ctot+off)*hw, xc*hw)
+					off += xc
+				}
 			}
-			off += xc
-		}
+		})
 	}
 	each(func(x *Var, xo, yo, size int) { copy(y.Value.Data[yo:yo+size], x.Value.Data[xo:xo+size]) })
 	t.record(y, func() {
