@@ -123,11 +123,29 @@ func Dots(dy, x []float32, n, hw, stride int) (s, d float64) {
 	return dots(dy, x, n, hw, stride)
 }
 
+// DotsReLU is Dots of dy masked by a ReLU's output y, as ReLUGrad masks
+// it (dy where y != 0, else +0), without writing the mask out: batch
+// norm's backward with the following ReLU's gradient folded in. All three
+// have the same layout.
+func DotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	if !planes("DotsReLU", n, hw, stride, len(dy), len(y), len(x)) {
+		return 0, 0
+	}
+	return dotsReLU(dy, y, x, n, hw, stride)
+}
+
 // Affine sets dst = x·scale + shift over the planes of x and dst (the
 // product is rounded before the addition).
 func Affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	if planes("Affine", n, hw, stride, len(dst), len(x)) {
 		affine(dst, x, n, hw, stride, scale, shift)
+	}
+}
+
+// AffineReLU is Affine followed by ReLU of dst, in one pass.
+func AffineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	if planes("AffineReLU", n, hw, stride, len(dst), len(x)) {
+		affineReLU(dst, x, n, hw, stride, scale, shift)
 	}
 }
 
@@ -137,6 +155,14 @@ func Affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 func AffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	if planes("AffineGrad", n, hw, stride, len(dst), len(dy), len(x)) {
 		affineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+	}
+}
+
+// AffineGradReLU is AffineGrad with dy masked by a ReLU's output y as in
+// DotsReLU.
+func AffineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	if planes("AffineGradReLU", n, hw, stride, len(dst), len(dy), len(y), len(x)) {
+		affineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
 	}
 }
 

@@ -21,9 +21,9 @@ typedef struct {
 	void (*axpy)(float *, float, const float *, size_t, int);
 	double (*dot)(const float *, const float *, size_t);
 	pair (*sumsq)(const float *, size_t, size_t, size_t, float);
-	pair (*dots)(const float *, const float *, size_t, size_t, size_t);
-	void (*affine)(float *, const float *, size_t, size_t, size_t, float, float);
-	void (*affine_grad)(float *, const float *, const float *, size_t, size_t, size_t, float, float, float, int);
+	pair (*dots)(const float *, const float *, const float *, size_t, size_t, size_t);
+	void (*affine)(float *, const float *, size_t, size_t, size_t, float, float, int);
+	void (*affine_grad)(float *, const float *, const float *, const float *, size_t, size_t, size_t, float, float, float, int);
 } table;
 
 // The AVX variants exist on x86 only; elsewhere every level is the
@@ -84,11 +84,12 @@ static void vec_mask(float *d, const float *m, const float *g, size_t n, int add
 static void vec_axpy(float *d, float a, const float *s, size_t n, int add) { K->axpy(d, a, s, n, add); }
 static double vec_dot(const float *a, const float *b, size_t n) { return K->dot(a, b, n); }
 static pair vec_sumsq(const float *x, size_t n, size_t hw, size_t st, float k) { return K->sumsq(x, n, hw, st, k); }
-static pair vec_dots(const float *g, const float *x, size_t n, size_t hw, size_t st) { return K->dots(g, x, n, hw, st); }
-static void vec_affine(float *d, const float *x, size_t n, size_t hw, size_t st, float a, float b) {
-	K->affine(d, x, n, hw, st, a, b); }
-static void vec_affine_grad(float *d, const float *g, const float *x, size_t n, size_t hw, size_t st,
-		float k, float p, float q, int add) { K->affine_grad(d, g, x, n, hw, st, k, p, q, add); }
+static pair vec_dots(const float *g, const float *m, const float *x, size_t n, size_t hw, size_t st) {
+	return K->dots(g, m, x, n, hw, st); }
+static void vec_affine(float *d, const float *x, size_t n, size_t hw, size_t st, float a, float b, int relu) {
+	K->affine(d, x, n, hw, st, a, b, relu); }
+static void vec_affine_grad(float *d, const float *g, const float *m, const float *x, size_t n, size_t hw,
+		size_t st, float k, float p, float q, int add) { K->affine_grad(d, g, m, x, n, hw, st, k, p, q, add); }
 */
 import "C"
 
@@ -167,6 +168,13 @@ func dots(dy, x []float32, n, hw, stride int) (s, d float64) {
 	return cDots(dy, x, n, hw, stride)
 }
 
+func dotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	if n*hw < small {
+		return goDotsReLU(dy, y, x, n, hw, stride)
+	}
+	return cDotsReLU(dy, y, x, n, hw, stride)
+}
+
 func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	if n*hw < small {
 		goAffine(dst, x, n, hw, stride, scale, shift)
@@ -175,11 +183,27 @@ func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	}
 }
 
+func affineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	if n*hw < small {
+		goAffineReLU(dst, x, n, hw, stride, scale, shift)
+	} else {
+		cAffineReLU(dst, x, n, hw, stride, scale, shift)
+	}
+}
+
 func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	if n*hw < small {
 		goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
 	} else {
 		cAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+	}
+}
+
+func affineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	if n*hw < small {
+		goAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
+	} else {
+		cAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
 	}
 }
 
@@ -219,16 +243,30 @@ func cSumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 }
 
 func cDots(dy, x []float32, n, hw, stride int) (s, d float64) {
-	r := C.vec_dots(fp(dy), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
+	r := C.vec_dots(fp(dy), nil, fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
+	return float64(r.a), float64(r.b)
+}
+
+func cDotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	r := C.vec_dots(fp(dy), fp(y), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
 	return float64(r.a), float64(r.b)
 }
 
 func cAffine(dst, x []float32, n, hw, stride int, scale, shift float32) {
-	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift))
+	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift), 0)
+}
+
+func cAffineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift), 1)
 }
 
 func cAffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
-	C.vec_affine_grad(fp(dst), fp(dy), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
+	C.vec_affine_grad(fp(dst), fp(dy), nil, fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
+		C.float(k), C.float(p), C.float(q), cbool(add))
+}
+
+func cAffineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	C.vec_affine_grad(fp(dst), fp(dy), fp(y), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
 		C.float(k), C.float(p), C.float(q), cbool(add))
 }
 

@@ -21,6 +21,15 @@ func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
 }
+func dotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	return goDotsReLU(dy, y, x, n, hw, stride)
+}
+func affineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	goAffineReLU(dst, x, n, hw, stride, scale, shift)
+}
+func affineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	goAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
+}
 func weightedSum(dst []float32, w []float32, xs [][]float32) { goWeightedSum(dst, w, xs) }
 
 // CPUFeatures names the instruction set the kernels run with: without cgo
