@@ -180,6 +180,19 @@ ATTR static double N(dot)(const float *a, const float *b, size_t n) {
 	return d;
 }
 
+// dot_axpy adds each block's Σ s·x to acc in order, as dot does from
+// acc, and, unless d is NULL, sets d = a·s (or adds it) block by block
+// while s is in cache.
+ATTR static double N(dot_axpy)(float *d, float a, const float *s, const float *x, size_t n, int add, double acc) {
+	for (size_t lo = 0; lo < n; lo += BLOCK) {
+		size_t m = n - lo < BLOCK ? n - lo : BLOCK;
+		acc += N(dot_blk)(s + lo, x + lo, m);
+		if (d)
+			N(axpy)(d + lo, a, s + lo, m, add);
+	}
+	return acc;
+}
+
 ATTR static pair N(sumsq)(const float *x, size_t n, size_t hw, size_t stride, float k) {
 	pair r = {0, 0};
 	for (size_t p = 0; p < n; p++)
@@ -281,7 +294,7 @@ ATTR static void N(affine_grad)(float *d, const float *g, const float *m, const 
 	}
 }
 
-static const table N(tab) = {N(relu), N(mask), N(axpy), N(dot), N(sumsq), N(dots), N(affine), N(affine_grad)};
+static const table N(tab) = {N(relu), N(mask), N(axpy), N(dot), N(sumsq), N(dots), N(affine), N(affine_grad), N(dot_axpy)};
 
 #undef vf
 #undef vi

@@ -98,6 +98,17 @@ func goDotBlock(a, b []float32) float64 {
 	return d
 }
 
+func goDotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	for lo := 0; lo < len(src); lo += block {
+		hi := min(lo+block, len(src))
+		acc += goDotBlock(src[lo:hi], x[lo:hi])
+		if dst != nil {
+			goAxpy(dst[lo:hi], a, src[lo:hi], add)
+		}
+	}
+	return acc
+}
+
 func goSumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	if hw == 0 {
 		return 0, 0

@@ -105,6 +105,24 @@ func Dot(a, b []float32) float64 {
 	return dot(a, b)
 }
 
+// DotAxpy returns acc plus Σ src·x, and sets dst = a·src (or adds it, if
+// add) unless dst is nil, in one pass over src: a weighted sum's backward
+// (the weight's gradient and the term's). The blocks of the sum are added
+// to acc one after another, so a slice cut into pieces of whole blocks
+// and passed piece by piece, acc carried along, gives Dot's bits exactly
+// (acc 0 first); the dst values are Axpy's.
+func DotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	if dst != nil {
+		sameLen("DotAxpy", len(dst), len(src), len(x))
+	} else {
+		sameLen("DotAxpy", len(src), len(x))
+	}
+	if len(src) == 0 {
+		return acc
+	}
+	return dotAxpy(dst, a, src, x, add, acc)
+}
+
 // SumSq returns s = Σ(x−k) and q = Σ(x−k)² over the planes of x. A shift k
 // close to the mean (say, one value of the channel) keeps q accurate.
 func SumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {

@@ -24,6 +24,7 @@ typedef struct {
 	pair (*dots)(const float *, const float *, const float *, size_t, size_t, size_t);
 	void (*affine)(float *, const float *, size_t, size_t, size_t, float, float, int);
 	void (*affine_grad)(float *, const float *, const float *, const float *, size_t, size_t, size_t, float, float, float, int);
+	double (*dot_axpy)(float *, float, const float *, const float *, size_t, int, double);
 } table;
 
 // The AVX variants exist on x86 only; elsewhere every level is the
@@ -83,6 +84,8 @@ static void vec_relu(float *d, const float *s, size_t n) { K->relu(d, s, n); }
 static void vec_mask(float *d, const float *m, const float *g, size_t n, int add, int neq) { K->mask(d, m, g, n, add, neq); }
 static void vec_axpy(float *d, float a, const float *s, size_t n, int add) { K->axpy(d, a, s, n, add); }
 static double vec_dot(const float *a, const float *b, size_t n) { return K->dot(a, b, n); }
+static double vec_dot_axpy(float *d, float a, const float *s, const float *x, size_t n, int add, double acc) {
+	return K->dot_axpy(d, a, s, x, n, add, acc); }
 static pair vec_sumsq(const float *x, size_t n, size_t hw, size_t st, float k) { return K->sumsq(x, n, hw, st, k); }
 static pair vec_dots(const float *g, const float *m, const float *x, size_t n, size_t hw, size_t st) {
 	return K->dots(g, m, x, n, hw, st); }
@@ -152,6 +155,13 @@ func dot(a, b []float32) float64 {
 		return goDot(a, b)
 	}
 	return cDot(a, b)
+}
+
+func dotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	if len(src) < small {
+		return goDotAxpy(dst, a, src, x, add, acc)
+	}
+	return cDotAxpy(dst, a, src, x, add, acc)
 }
 
 func sumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
@@ -236,6 +246,10 @@ func cAxpy(dst []float32, a float32, src []float32, add bool) {
 }
 
 func cDot(a, b []float32) float64 { return float64(C.vec_dot(fp(a), fp(b), C.size_t(len(a)))) }
+
+func cDotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	return float64(C.vec_dot_axpy(fp(dst), C.float(a), fp(src), fp(x), C.size_t(len(src)), cbool(add), C.double(acc)))
+}
 
 func cSumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	r := C.vec_sumsq(fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(k))

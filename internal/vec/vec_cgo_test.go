@@ -5,7 +5,7 @@ package vec
 import "testing"
 
 var cKernels = kernels{cReLU, cReLUGrad, cReLUMaskGrad, cAxpy, cDot, cSumSq, cDots, cAffine, cAffineGrad, cWeightedSum,
-	cDotsReLU, cAffineReLU, cAffineGradReLU}
+	cDotsReLU, cAffineReLU, cAffineGradReLU, cDotAxpy}
 
 var levelNames = []string{"base", "avx2", "avx512"}
 

@@ -11,6 +11,9 @@ func axpy(dst []float32, a float32, src []float32, add bool) {
 	goAxpy(dst, a, src, add)
 }
 func dot(a, b []float32) float64 { return goDot(a, b) }
+func dotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	return goDotAxpy(dst, a, src, x, add, acc)
+}
 func sumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	return goSumSq(x, n, hw, stride, k)
 }

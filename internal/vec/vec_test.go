@@ -26,13 +26,14 @@ type kernels struct {
 	dotsReLU       func(dy, y, x []float32, n, hw, stride int) (float64, float64)
 	affineReLU     func(dst, x []float32, n, hw, stride int, scale, shift float32)
 	affineGradReLU func(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool)
+	dotAxpy        func(dst []float32, a float32, src, x []float32, add bool, acc float64) float64
 }
 
 var (
 	apiKernels = kernels{ReLU, ReLUGrad, ReLUMaskGrad, Axpy, Dot, SumSq, Dots, Affine, AffineGrad, WeightedSum,
-		DotsReLU, AffineReLU, AffineGradReLU}
+		DotsReLU, AffineReLU, AffineGradReLU, DotAxpy}
 	goKernels = kernels{goReLU, goReLUGrad, goReLUMaskGrad, goAxpy, goDot, goSumSq, goDots, goAffine, goAffineGrad, goWeightedSum,
-		goDotsReLU, goAffineReLU, goAffineGradReLU}
+		goDotsReLU, goAffineReLU, goAffineGradReLU, goDotAxpy}
 )
 
 var sizes = []int{0, 1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 1000, 1024, 1025, 4099}
@@ -189,6 +190,7 @@ func testKernels(t *testing.T, k kernels) {
 		if math.Float64bits(d1) != math.Float64bits(d2) || !near(d1, want, scale, 1e-5) {
 			t.Fatalf("Dot n=%d: got %v then %v, want %v", n, d1, d2, want)
 		}
+		testDotAxpy(t, k, a, b, dst0)
 		check()
 		check2()
 	}
@@ -345,6 +347,35 @@ func testReLUFused(t *testing.T, k kernels, l [3]int, x, dy, dst0 []float32) {
 	}
 }
 
+// testDotAxpy wants DotAxpy to give Dot's and Axpy's bits, whole or in
+// pieces of whole blocks with the sum carried along.
+func testDotAxpy(t *testing.T, k kernels, a, b, dst0 []float32) {
+	t.Helper()
+	want := k.dot(a, b)
+	for _, add := range []bool{false, true} {
+		wantD := slices.Clone(dst0)
+		k.axpy(wantD, -0.3, a, add)
+		for _, piece := range []int{block, 3 * block, len(a) + 1} {
+			d, acc := slices.Clone(dst0), 0.0
+			for lo := 0; lo < len(a); lo += piece {
+				hi := min(lo+piece, len(a))
+				acc = k.dotAxpy(d[lo:hi], -0.3, a[lo:hi], b[lo:hi], add, acc)
+			}
+			if math.Float64bits(acc) != math.Float64bits(want) {
+				t.Fatalf("DotAxpy n=%d piece %d: sum %v, Dot %v", len(a), piece, acc, want)
+			}
+			for i := range d {
+				if !same(d[i], wantD[i]) {
+					t.Fatalf("DotAxpy n=%d piece %d add=%v [%d]: %v, Axpy %v", len(a), piece, add, i, d[i], wantD[i])
+				}
+			}
+		}
+	}
+	if got := k.dotAxpy(nil, 1, a, b, false, 0); math.Float64bits(got) != math.Float64bits(want) {
+		t.Fatalf("DotAxpy n=%d without dst: %v, Dot %v", len(a), got, want)
+	}
+}
+
 func TestAPI(t *testing.T) { testKernels(t, apiKernels) }
 func TestGo(t *testing.T)  { testKernels(t, goKernels) }
 
@@ -390,6 +421,11 @@ func compareKernels(t *testing.T, a, b kernels) {
 		}
 		u, v := data(r, n, false), data(r, n, false)
 		eq64("Dot", a.dot(u, v), b.dot(u, v))
+		for _, add := range []bool{false, true} {
+			da, db := slices.Clone(dst), slices.Clone(dst)
+			eq64("DotAxpy", a.dotAxpy(da, 0.7, u, v, add, 0.5), b.dotAxpy(db, 0.7, u, v, add, 0.5))
+			eq("DotAxpy", da, db)
+		}
 	}
 	for _, l := range layouts {
 		n, hw, stride := l[0], l[1], l[2]
@@ -469,6 +505,7 @@ func TestPanics(t *testing.T) {
 		"AffineGrad":     func() { AffineGrad(buf, buf, buf[:6], 2, 3, 4, 1, 1, 0, true) },
 		"DotsReLU":       func() { DotsReLU(buf, buf[:6], buf, 2, 3, 4) },
 		"AffineReLU":     func() { AffineReLU(buf[:5], buf, 2, 3, 4, 1, 0) },
+		"DotAxpy":        func() { DotAxpy(buf[:3], 1, buf[:3], buf[:4], false, 0) },
 		"AffineGradReLU": func() { AffineGradReLU(buf, buf, buf[:6], buf, 2, 3, 4, 1, 1, 0, true) },
 		"negative n":     func() { Affine(buf, buf, -1, 3, 4, 1, 0) },
 		"WS lengths":     func() { WeightedSum(buf, []float32{1}, [][]float32{buf[:9]}) },
