@@ -77,14 +77,7 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 			vec.Axpy(ys[lo:hi], 1, x.Value.Data[lo:hi], true)
 		}
 	})
-	t.record(y, func() {
-		aliased := false
-		for _, x := range xs {
-			if x.Requires && t.passGrad(x, y, !aliased) {
-				aliased = true
-			}
-		}
-	})
+	t.record(y, func() { t.passGrads(y, xs) })
 	return y
 }
 

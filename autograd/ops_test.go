@@ -2,7 +2,9 @@ package autograd
 
 import (
 	"math"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/kernels/purego"
@@ -120,10 +122,22 @@ func benchOp(b *testing.B, inputs int, f func(tp *Tape, xs []*Var) *Var) {
 		seed[i] = 1e-3 * float32(i%13)
 	}
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
 		tp.Reset()
 		tp.BackwardFrom(f(tp, xs), seed)
 	}
+	// CPU time is the steadier figure on a machine shared with other work.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkBatchNormReLU is a separable conv's fused BN → ReLU.
