@@ -83,22 +83,17 @@ func (t *Tape) batchNorm(x, gamma, beta *Var, st *BNState, train, relu bool) *Va
 			mean[ch], invstd[ch] = float32(mu), is
 			scale := is * param(gamma, ch, 1)
 			shift := param(beta, ch, 0) - float32(mu)*scale
-			vec.Affine(chanOf(ys, ch), chanOf(xs, ch), n, hw, stride, scale, shift)
 			if relu {
-				for i := 0; i < n; i++ {
-					p := ys[i*stride+ch*hw : i*stride+(ch+1)*hw]
-					vec.ReLU(p, p)
-				}
+				vec.AffineReLU(chanOf(ys, ch), chanOf(xs, ch), n, hw, stride, scale, shift)
+			} else {
+				vec.Affine(chanOf(ys, ch), chanOf(xs, ch), n, hw, stride, scale, shift)
 			}
 		}
 	})
 	t.record(y, func() {
+		// With relu, dy is masked by the output on the fly (vec's *ReLU
+		// kernels): the bits of ReLUGrad first, without its pass.
 		dy := y.Grad.Data
-		if relu {
-			// The ReLU's gradient, in place: dy is this op's own buffer and
-			// nothing reads it afterwards.
-			parallel.For(len(dy), grain, func(_, lo, hi int) { vec.ReLUGrad(dy[lo:hi], ys[lo:hi], dy[lo:hi], false) })
-		}
 		var dx, dg, db []float32
 		fresh := false
 		if x.Requires {
@@ -113,8 +108,13 @@ func (t *Tape) batchNorm(x, gamma, beta *Var, st *BNState, train, relu bool) *Va
 		parallel.For(c, 1, func(_, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, is := mean[ch], invstd[ch]
-				sdy, sdyxr := vec.Dots(chanOf(dy, ch), chanOf(xs, ch), n, hw, stride) // Σdy, Σdy·x
-				sdyx := float64(is) * (sdyxr - float64(mu)*sdy)                       // Σdy·x̂
+				var sdy, sdyxr float64 // Σdy, Σdy·x
+				if relu {
+					sdy, sdyxr = vec.DotsReLU(chanOf(dy, ch), chanOf(ys, ch), chanOf(xs, ch), n, hw, stride)
+				} else {
+					sdy, sdyxr = vec.Dots(chanOf(dy, ch), chanOf(xs, ch), n, hw, stride)
+				}
+				sdyx := float64(is) * (sdyxr - float64(mu)*sdy) // Σdy·x̂
 				if dg != nil {
 					dg[ch] += float32(sdyx)
 				}
@@ -133,7 +133,11 @@ func (t *Tape) batchNorm(x, gamma, beta *Var, st *BNState, train, relu bool) *Va
 					p = -k * is * b
 					q = -k*a + k*is*b*mu
 				}
-				vec.AffineGrad(chanOf(dx, ch), chanOf(dy, ch), chanOf(xs, ch), n, hw, stride, k, p, q, !fresh)
+				if relu {
+					vec.AffineGradReLU(chanOf(dx, ch), chanOf(dy, ch), chanOf(ys, ch), chanOf(xs, ch), n, hw, stride, k, p, q, !fresh)
+				} else {
+					vec.AffineGrad(chanOf(dx, ch), chanOf(dy, ch), chanOf(xs, ch), n, hw, stride, k, p, q, !fresh)
+				}
 			}
 		})
 	})

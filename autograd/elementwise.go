@@ -77,26 +77,8 @@ func (t *Tape) AddN(xs ...*Var) *Var {
 			vec.Axpy(ys[lo:hi], 1, x.Value.Data[lo:hi], true)
 		}
 	})
-	t.record(y, func() {
-		aliased := false
-		for _, x := range xs {
-			if x.Requires && t.passGrad(x, y, !aliased) {
-				aliased = true
-			}
-		}
-	})
+	t.record(y, func() { t.passGrads(y, xs) })
 	return y
-}
-
-// dot is Σ a·b accumulated in float64 in a fixed order.
-func dot(a, b []float32) float64 {
-	parts := make([]float64, parallel.Chunks(len(a), grain))
-	parallel.For(len(a), grain, func(c, lo, hi int) { parts[c] = vec.Dot(a[lo:hi], b[lo:hi]) })
-	var s float64
-	for _, p := range parts {
-		s += p
-	}
-	return s
 }
 
 // WeightedSum is Σ_k w[off+k]·xs[k]: the mixing of a DARTS MixedOp, with the
@@ -131,36 +113,62 @@ func (t *Tape) WeightedSum(w *Var, off int, xs []*Var) *Var {
 		vec.WeightedSum(ys[lo:hi], ws, parts)
 	})
 	t.record(y, func() {
-		dy := y.Grad.Data
+		// ∂/∂w_k = Σ dy·x_k and dx_k (+)= w_k·dy, every term in one pass
+		// over dy: tile by tile, so a tile of dy stays in cache across the
+		// terms. Each sum is per-chunk Dots added in chunk order (the bits
+		// the term-by-term loop gave), and a repeated x still collects its
+		// terms in order.
+		type term struct {
+			k   int
+			x   []float32
+			dx  []float32 // nil: no gradient for x
+			add bool
+		}
+		var terms []term
 		for k, x := range xs {
-			if x == nil {
+			if x == nil || !x.Requires && !w.Requires {
 				continue
 			}
-			if !x.Requires {
-				if w.Requires {
-					t.grad(w)[off+k] += float32(dot(dy, x.Value.Data))
+			tm := term{k: k, x: x.Value.Data}
+			if x.Requires {
+				var fresh bool
+				tm.dx, fresh = t.gradBuf(x)
+				tm.add = !fresh
+			}
+			terms = append(terms, tm)
+		}
+		dy, nt := y.Grad.Data, len(terms)
+		parts := make([]float64, parallel.Chunks(len(dy), grain)*nt)
+		parallel.For(len(dy), grain, func(c, lo, hi int) {
+			for t0 := lo; t0 < hi; t0 += sumTile {
+				t1 := min(t0+sumTile, hi)
+				for i, tm := range terms {
+					var dx []float32
+					if tm.dx != nil {
+						dx = tm.dx[t0:t1]
+					}
+					parts[c*nt+i] = vec.DotAxpy(dx, ws[tm.k], dy[t0:t1], tm.x[t0:t1], tm.add, parts[c*nt+i])
 				}
-				continue
 			}
-			// One pass: ∂/∂w_k = Σ dy·x and dx (+)= w_k·dy.
-			dx, fresh := t.gradBuf(x)
-			xv, a := x.Value.Data, ws[k]
-			parts := make([]float64, parallel.Chunks(len(dy), grain))
-			parallel.For(len(dy), grain, func(c, lo, hi int) {
-				parts[c] = vec.Dot(dy[lo:hi], xv[lo:hi])
-				vec.Axpy(dx[lo:hi], a, dy[lo:hi], !fresh)
-			})
-			if w.Requires {
+		})
+		if w.Requires {
+			g := t.grad(w)
+			for i, tm := range terms {
 				var s float64
-				for _, p := range parts {
-					s += p
+				for c := 0; c < len(parts)/nt; c++ {
+					s += parts[c*nt+i]
 				}
-				t.grad(w)[off+k] += float32(s)
+				g[off+tm.k] += float32(s)
 			}
 		}
 	})
 	return y
 }
+
+// sumTile is the tile of WeightedSum's backward: 64 KiB of each operand,
+// and a whole number of vec's 1024-value blocks, so that DotAxpy's sums
+// carried across tiles are Dot's.
+const sumTile = 16 << 10
 
 // Scale is s·x for a constant s.
 func (t *Tape) Scale(x *Var, s float32) *Var {
@@ -222,16 +230,21 @@ func (t *Tape) Concat(xs ...*Var) *Var {
 	y := t.out(t.arena.Get(n, ctot, h, w), xs...)
 	hw := h * w
 	// each visits the per-sample blocks of every input: (input, its
-	// offset, the block's offset in y, block size).
+	// offset, the block's offset in y, block size). Samples are split
+	// over workers, and each sample's blocks run in input order as
+	// before, so a repeated input adds its blocks in the same order and
+	// only one worker touches a sample's gradient.
 	each := func(f func(x *Var, xo, yo, size int)) {
-		off := 0
-		for _, x := range xs {
-			xc := x.Shape()[1]
-			for i := 0; i < n; i++ {
-				f(x, i*xc*hw, (i*ctot+off)*hw, xc*hw)
+		parallel.For(n, max(1, grain/(ctot*hw)), func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				off := 0
+				for _, x := range xs {
+					xc := x.Shape()[1]
+					f(x, i*xc*hw, (i*ctot+off)*hw, xc*hw)
+					off += xc
+				}
 			}
-			off += xc
-		}
+		})
 	}
 	each(func(x *Var, xo, yo, size int) { copy(y.Value.Data[yo:yo+size], x.Value.Data[xo:xo+size]) })
 	t.record(y, func() {

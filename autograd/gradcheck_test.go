@@ -206,6 +206,19 @@ func TestGradIntermediate(t *testing.T) {
 		s := tp.WeightedSum(xs[0], 0, []*Var{a, a, tp.Scale(a, 2)})
 		return tp.AddN(s, a, tp.DropPath(a, []float32{2, 0}))
 	})
+	// Sums whose inputs only they consume share their gradient buffer
+	// (passGrads), also when a sum is itself such an input, next to
+	// inputs used twice or elsewhere.
+	checkOp(t, "node sums", []input{{shape: []int{1, 3}}, {shape: x, distinct: true}, {shape: x}}, func(tp *Tape, xs []*Var) *Var {
+		a, b := tp.ReLU(xs[1]), tp.Scale(xs[2], 0.5)
+		e1 := tp.WeightedSum(xs[0], 0, []*Var{a, b, nil})
+		e2 := tp.WeightedSum(xs[0], 0, []*Var{nil, tp.Scale(a, 3), b})
+		inner := tp.AddN(tp.Scale(a, -1), tp.Scale(b, 2))
+		p := tp.Scale(b, 1.5)
+		n1 := tp.AddN(e1, e2, inner, p, p, b)
+		n2 := tp.AddN(tp.Scale(n1, 0.25), tp.AddN(tp.Scale(a, 2), tp.ReLU(n1)))
+		return tp.Concat(n1, n2)
+	})
 }
 
 func TestGradDense(t *testing.T) {

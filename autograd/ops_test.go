@@ -2,7 +2,9 @@ package autograd
 
 import (
 	"math"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
 	"github.com/rdarts/rdarts/internal/kernels/purego"
@@ -100,4 +102,58 @@ func BenchmarkBatchNorm(b *testing.B) {
 		tp.BackwardFrom(tp.BatchNorm(in, nil, nil, st, true), seed)
 	}
 	b.ReportMetric(10*float64(x.Len())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+// benchOp times forward and backward of f on 64×16×32×32 inputs (paper
+// size, first stage), all requiring gradients.
+func benchOp(b *testing.B, inputs int, f func(tp *Tape, xs []*Var) *Var) {
+	xs := make([]*Var, inputs)
+	for k := range xs {
+		x := tensor.New(64, 16, 32, 32)
+		for i := range x.Data {
+			x.Data[i] = float32((i+k)%97)*0.01 - 0.4
+		}
+		xs[k] = Leaf(x, true)
+	}
+	tp := NewTape(fast.Backend{})
+	tp.Reset()
+	seed := make([]float32, f(tp, xs).Value.Len())
+	for i := range seed {
+		seed[i] = 1e-3 * float32(i%13)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		tp.Reset()
+		tp.BackwardFrom(f(tp, xs), seed)
+	}
+	// CPU time is the steadier figure on a machine shared with other work.
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkBatchNormReLU is a separable conv's fused BN → ReLU.
+func BenchmarkBatchNormReLU(b *testing.B) {
+	st := NewBNState(16)
+	benchOp(b, 1, func(tp *Tape, xs []*Var) *Var { return tp.BatchNormReLU(xs[0], nil, nil, st, true) })
+}
+
+// BenchmarkWeightedSum is an S1 edge: two terms mixed by softmax(α) weights.
+func BenchmarkWeightedSum(b *testing.B) {
+	w := Leaf(tensor.New(2), true)
+	w.Value.Data[0], w.Value.Data[1] = 0.4, 0.6
+	benchOp(b, 2, func(tp *Tape, xs []*Var) *Var { return tp.WeightedSum(w, 0, xs) })
+}
+
+// BenchmarkConcat is a cell's output: four node states along channels.
+func BenchmarkConcat(b *testing.B) {
+	benchOp(b, 4, func(tp *Tape, xs []*Var) *Var { return tp.Concat(xs...) })
 }

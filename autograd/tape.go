@@ -14,6 +14,7 @@ package autograd
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/rdarts/rdarts/internal/kernels"
 	"github.com/rdarts/rdarts/internal/parallel"
@@ -28,9 +29,14 @@ type Var struct {
 	Requires bool
 	leaf     bool
 	back     func()
-	// donated marks a gradient buffer handed on to an input (passGrad):
+	// donated marks a gradient buffer handed on to an input (passGrads):
 	// it lives on as that input's gradient and must not be freed.
 	donated bool
+	// shared marks a gradient buffer that other Vars read too (passGrads):
+	// it must not be written, nor handed on as writable.
+	shared bool
+	uses   int // ops recorded with this Var as an input
+	at     int // position on the tape (record)
 }
 
 // Leaf wraps a tensor as a graph input. With requires set it gets a gradient
@@ -105,9 +111,9 @@ func (t *Tape) out(val *tensor.Tensor, inputs ...*Var) *Var {
 		return v
 	}
 	for _, in := range inputs {
-		if in != nil && in.Requires {
-			v.Requires = true
-			break
+		if in != nil {
+			in.uses++
+			v.Requires = v.Requires || in.Requires
 		}
 	}
 	return v
@@ -116,7 +122,7 @@ func (t *Tape) out(val *tensor.Tensor, inputs ...*Var) *Var {
 // record attaches a backward closure to v if it needs one.
 func (t *Tape) record(v *Var, back func()) {
 	if v.Requires {
-		v.back = back
+		v.back, v.at = back, len(t.nodes)
 		t.nodes = append(t.nodes, v)
 	}
 }
@@ -138,19 +144,47 @@ func (t *Tape) accum(v *Var, a float32, src []float32) {
 	parallel.For(len(dst), grain, func(_, lo, hi int) { vec.Axpy(dst[lo:hi], a, src[lo:hi], !fresh) })
 }
 
-// passGrad gives x the gradient dy of an output y that is x plus other
-// terms. If mayAlias, an intermediate x with no gradient yet takes y's buffer
-// itself (no copy): y's backward has run, so nothing reads it again, and
-// later contributions to x may add into it. Only one input of an output may
-// alias its buffer; passGrad reports whether x did.
-func (t *Tape) passGrad(x, y *Var, mayAlias bool) bool {
-	if mayAlias && x.Grad == nil && !x.leaf {
-		x.Grad = y.Grad
-		y.donated = true
-		return true
+// passGrads gives every input x of y = Σ x the gradient dy of y, without
+// copying it where it can:
+//   - Inputs that y alone consumes and that have no gradient yet share y's
+//     buffer, read only (no other op will add to their gradients): the
+//     node sums of a cell, whose inputs are edge outputs. The sharer
+//     recorded first runs its backward last and frees the buffer.
+//   - Otherwise one intermediate input with no gradient yet takes y's
+//     buffer as its own (y's backward has run, so nothing reads it again,
+//     and later contributions to x add into it).
+//   - The others get dy added to (or written into) their gradient.
+func (t *Tape) passGrads(y *Var, xs []*Var) {
+	var share []*Var
+	if !y.shared {
+		for _, x := range xs {
+			if x.Requires && !x.leaf && x.Grad == nil && x.uses == 1 {
+				share = append(share, x)
+			}
+		}
 	}
-	t.accum(x, 1, y.Grad.Data)
-	return false
+	if len(share) > 0 {
+		last := share[0]
+		for _, x := range share {
+			if x.at < last.at {
+				last = x
+			}
+		}
+		for _, x := range share {
+			x.Grad, x.shared, x.donated = y.Grad, true, x != last
+		}
+		y.donated = true
+	}
+	aliased := len(share) > 0 || y.shared
+	for _, x := range xs {
+		switch {
+		case !x.Requires || slices.Contains(share, x):
+		case !aliased && x.Grad == nil && !x.leaf:
+			x.Grad, y.donated, aliased = y.Grad, true, true
+		default:
+			t.accum(x, 1, y.Grad.Data)
+		}
+	}
 }
 
 // grad returns v's gradient buffer, allocating a zeroed one if needed.

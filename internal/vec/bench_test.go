@@ -144,3 +144,41 @@ func BenchmarkWeightedSumTiled(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkBNReLU is one batch-norm channel (64 planes of 32×32) with the
+// following ReLU: fused (AffineReLU forward; DotsReLU and AffineGradReLU
+// backward) against the separate passes autograd made before, same bits.
+func BenchmarkBNReLU(b *testing.B) {
+	x, dy, d := benchData(benchN)
+	y, g := make([]float32, benchN), make([]float32, benchN)
+	goReLU(y, x)
+	const n, hw, st = benchPlanes, benchHW, benchStride
+	b.Run("forward/fused", func(b *testing.B) {
+		for b.Loop() {
+			AffineReLU(d, x, n, hw, st, 1.1, 0.1)
+		}
+	})
+	b.Run("forward/separate", func(b *testing.B) {
+		for b.Loop() {
+			Affine(d, x, n, hw, st, 1.1, 0.1)
+			for p := range n {
+				ReLU(d[p*st:p*st+hw], d[p*st:p*st+hw])
+			}
+		}
+	})
+	b.Run("backward/fused", func(b *testing.B) {
+		for b.Loop() {
+			DotsReLU(dy, y, x, n, hw, st)
+			AffineGradReLU(d, dy, y, x, n, hw, st, 0.9, 0.01, 0.001, true)
+		}
+	})
+	b.Run("backward/separate", func(b *testing.B) {
+		for b.Loop() {
+			for p := range n { // the whole-tensor pass, this channel's share
+				ReLUGrad(g[p*st:p*st+hw], y[p*st:p*st+hw], dy[p*st:p*st+hw], false)
+			}
+			Dots(g, x, n, hw, st)
+			AffineGrad(d, g, x, n, hw, st, 0.9, 0.01, 0.001, true)
+		}
+	})
+}

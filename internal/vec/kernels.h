@@ -126,24 +126,31 @@ INLINE pair N(sumsq_blk)(const float *x, size_t m, float k) {
 	return (pair){N(fold)(sl), N(fold)(ql)};
 }
 
-INLINE pair N(dots_blk)(const float *g, const float *x, size_t m) {
+// dots_blk sums g and g·x, with g = dy masked where m == 0 (ReLUGrad's
+// mask, applied on the fly) if MASK.
+INLINE pair N(dots_blk)(const float *g, const float *m, const float *x, size_t n, const int MASK) {
 	const vf z = {0};
 	vf s[NA], d[NA];
 	for (int u = 0; u < NA; u++)
 		s[u] = d[u] = z;
 	size_t i = 0;
-	for (; i + LANES <= m; i += LANES)
+	for (; i + LANES <= n; i += LANES)
 		for (int u = 0; u < NA; u++) {
 			vf a = LD(g + i + u * VL);
+			if (MASK)
+				a = (vf)((vi)a & (LD(m + i + u * VL) != z));
 			s[u] += a;
 			d[u] += a * LD(x + i + u * VL);
 		}
 	float sl[LANES], dl[LANES];
 	memcpy(sl, s, sizeof sl);
 	memcpy(dl, d, sizeof dl);
-	for (size_t j = 0; i < m; i++, j++) {
-		sl[j] += g[i];
-		dl[j] += g[i] * x[i];
+	for (size_t j = 0; i < n; i++, j++) {
+		float a = g[i];
+		if (MASK)
+			a = m[i] != 0 ? a : 0.0f;
+		sl[j] += a;
+		dl[j] += a * x[i];
 	}
 	return (pair){N(fold)(sl), N(fold)(dl)};
 }
@@ -173,6 +180,19 @@ ATTR static double N(dot)(const float *a, const float *b, size_t n) {
 	return d;
 }
 
+// dot_axpy adds each block's Σ s·x to acc in order, as dot does from
+// acc, and, unless d is NULL, sets d = a·s (or adds it) block by block
+// while s is in cache.
+ATTR static double N(dot_axpy)(float *d, float a, const float *s, const float *x, size_t n, int add, double acc) {
+	for (size_t lo = 0; lo < n; lo += BLOCK) {
+		size_t m = n - lo < BLOCK ? n - lo : BLOCK;
+		acc += N(dot_blk)(s + lo, x + lo, m);
+		if (d)
+			N(axpy)(d + lo, a, s + lo, m, add);
+	}
+	return acc;
+}
+
 ATTR static pair N(sumsq)(const float *x, size_t n, size_t hw, size_t stride, float k) {
 	pair r = {0, 0};
 	for (size_t p = 0; p < n; p++)
@@ -185,58 +205,96 @@ ATTR static pair N(sumsq)(const float *x, size_t n, size_t hw, size_t stride, fl
 	return r;
 }
 
-ATTR static pair N(dots)(const float *g, const float *x, size_t n, size_t hw, size_t stride) {
+INLINE pair N(dots_b)(const float *g, const float *m, const float *x, size_t n, size_t hw, size_t stride,
+		const int MASK) {
 	pair r = {0, 0};
 	for (size_t p = 0; p < n; p++)
 		for (size_t lo = 0; lo < hw; lo += BLOCK) {
-			size_t m = hw - lo < BLOCK ? hw - lo : BLOCK;
-			pair b = N(dots_blk)(g + p * stride + lo, x + p * stride + lo, m);
+			size_t k = hw - lo < BLOCK ? hw - lo : BLOCK, o = p * stride + lo;
+			pair b = N(dots_blk)(g + o, MASK ? m + o : m, x + o, k, MASK);
 			r.a += b.a;
 			r.b += b.b;
 		}
 	return r;
 }
 
-ATTR static void N(affine)(float *d, const float *x, size_t n, size_t hw, size_t stride, float scale, float shift) {
+// dots masks g by m != 0 when m is not NULL.
+ATTR static pair N(dots)(const float *g, const float *m, const float *x, size_t n, size_t hw, size_t stride) {
+	if (m)
+		return N(dots_b)(g, m, x, n, hw, stride, 1);
+	return N(dots_b)(g, m, x, n, hw, stride, 0);
+}
+
+INLINE void N(affine_b)(float *d, const float *x, size_t n, size_t hw, size_t stride, float scale, float shift,
+		const int RELU) {
+	const vf z = {0};
 	for (size_t p = 0; p < n; p++) {
 		float *dp = d + p * stride;
 		const float *xp = x + p * stride;
 		size_t i = 0;
-		for (; i + VL <= hw; i += VL)
-			ST(dp + i) = LD(xp + i) * scale + shift;
-		for (; i < hw; i++)
-			dp[i] = xp[i] * scale + shift;
+		for (; i + VL <= hw; i += VL) {
+			vf r = LD(xp + i) * scale + shift;
+			if (RELU)
+				r = (vf)((vi)r & ~(r <= z)); // as relu
+			ST(dp + i) = r;
+		}
+		for (; i < hw; i++) {
+			float r = xp[i] * scale + shift;
+			dp[i] = RELU && r <= 0 ? 0.0f : r;
+		}
 	}
 }
 
-INLINE void N(affine_grad_b)(float *d, const float *g, const float *x, size_t n, size_t hw, size_t stride,
-		float k, float p, float q, int add) {
+// affine applies ReLU to the result if relu.
+ATTR static void N(affine)(float *d, const float *x, size_t n, size_t hw, size_t stride, float scale, float shift,
+		int relu) {
+	if (relu)
+		N(affine_b)(d, x, n, hw, stride, scale, shift, 1);
+	else
+		N(affine_b)(d, x, n, hw, stride, scale, shift, 0);
+}
+
+INLINE void N(affine_grad_b)(float *d, const float *g, const float *m, const float *x, size_t n, size_t hw,
+		size_t stride, float k, float p, float q, const int ADD, const int MASK) {
+	const vf z = {0};
 	for (size_t pl = 0; pl < n; pl++) {
 		float *dp = d + pl * stride;
-		const float *gp = g + pl * stride, *xp = x + pl * stride;
+		const float *gp = g + pl * stride, *mp = MASK ? m + pl * stride : m, *xp = x + pl * stride;
 		size_t i = 0;
 		for (; i + VL <= hw; i += VL) {
-			vf r = (k * LD(gp + i) + p * LD(xp + i)) + q;
-			if (add)
+			vf gv = LD(gp + i);
+			if (MASK)
+				gv = (vf)((vi)gv & (LD(mp + i) != z));
+			vf r = (k * gv + p * LD(xp + i)) + q;
+			if (ADD)
 				r = LD(dp + i) + r;
 			ST(dp + i) = r;
 		}
 		for (; i < hw; i++) {
-			float r = (k * gp[i] + p * xp[i]) + q;
-			dp[i] = add ? dp[i] + r : r;
+			float gv = MASK && !(mp[i] != 0) ? 0.0f : gp[i];
+			float r = (k * gv + p * xp[i]) + q;
+			dp[i] = ADD ? dp[i] + r : r;
 		}
 	}
 }
 
-ATTR static void N(affine_grad)(float *d, const float *g, const float *x, size_t n, size_t hw, size_t stride,
-		float k, float p, float q, int add) {
-	if (add)
-		N(affine_grad_b)(d, g, x, n, hw, stride, k, p, q, 1);
-	else
-		N(affine_grad_b)(d, g, x, n, hw, stride, k, p, q, 0);
+// affine_grad masks g by m != 0 when m is not NULL.
+ATTR static void N(affine_grad)(float *d, const float *g, const float *m, const float *x, size_t n, size_t hw,
+		size_t stride, float k, float p, float q, int add) {
+	if (m) {
+		if (add)
+			N(affine_grad_b)(d, g, m, x, n, hw, stride, k, p, q, 1, 1);
+		else
+			N(affine_grad_b)(d, g, m, x, n, hw, stride, k, p, q, 0, 1);
+	} else {
+		if (add)
+			N(affine_grad_b)(d, g, m, x, n, hw, stride, k, p, q, 1, 0);
+		else
+			N(affine_grad_b)(d, g, m, x, n, hw, stride, k, p, q, 0, 0);
+	}
 }
 
-static const table N(tab) = {N(relu), N(mask), N(axpy), N(dot), N(sumsq), N(dots), N(affine), N(affine_grad)};
+static const table N(tab) = {N(relu), N(mask), N(axpy), N(dot), N(sumsq), N(dots), N(affine), N(affine_grad), N(dot_axpy)};
 
 #undef vf
 #undef vi

@@ -98,6 +98,17 @@ func goDotBlock(a, b []float32) float64 {
 	return d
 }
 
+func goDotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	for lo := 0; lo < len(src); lo += block {
+		hi := min(lo+block, len(src))
+		acc += goDotBlock(src[lo:hi], x[lo:hi])
+		if dst != nil {
+			goAxpy(dst[lo:hi], a, src[lo:hi], add)
+		}
+	}
+	return acc
+}
+
 func goSumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	if hw == 0 {
 		return 0, 0
@@ -176,6 +187,26 @@ func goDotsBlock(dy, x []float32) (s, d float64) {
 	return s, d
 }
 
+// goDotsReLU is goDots of dy masked as goReLUGrad masks it by y, one
+// block at a time through a copy, so the sums are goDots' own.
+func goDotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	if hw == 0 {
+		return 0, 0
+	}
+	var g [block]float32
+	for p := 0; p < n; p++ {
+		o := p * stride
+		for lo := 0; lo < hw; lo += block {
+			hi := min(lo+block, hw)
+			goReLUGrad(g[:hi-lo], y[o+lo:o+hi], dy[o+lo:o+hi], false)
+			bs, bd := goDotsBlock(g[:hi-lo], x[o+lo:o+hi])
+			s += bs
+			d += bd
+		}
+	}
+	return s, d
+}
+
 func goAffine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	if hw == 0 {
 		return
@@ -186,6 +217,14 @@ func goAffine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 		for i, v := range xs {
 			d[i] = float32(v*scale) + shift
 		}
+	}
+}
+
+func goAffineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	goAffine(dst, x, n, hw, stride, scale, shift)
+	for p := 0; p < n && hw > 0; p++ {
+		d := dst[p*stride : p*stride+hw]
+		goReLU(d, d)
 	}
 }
 
@@ -204,6 +243,28 @@ func goAffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add 
 		}
 		for i, v := range g {
 			d[i] = float32(k*v) + float32(p*xs[i]) + q
+		}
+	}
+}
+
+func goAffineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	if hw == 0 {
+		return
+	}
+	var g [block]float32
+	for pl := 0; pl < n; pl++ {
+		o := pl * stride
+		for lo := 0; lo < hw; lo += block {
+			hi := min(lo+block, hw)
+			goReLUGrad(g[:hi-lo], y[o+lo:o+hi], dy[o+lo:o+hi], false)
+			d, xs := dst[o+lo:o+hi], x[o+lo:o+hi]
+			for i, v := range g[:hi-lo] {
+				r := float32(k*v) + float32(p*xs[i]) + q
+				if add {
+					r = d[i] + r
+				}
+				d[i] = r
+			}
 		}
 	}
 }

@@ -105,6 +105,24 @@ func Dot(a, b []float32) float64 {
 	return dot(a, b)
 }
 
+// DotAxpy returns acc plus Σ src·x, and sets dst = a·src (or adds it, if
+// add) unless dst is nil, in one pass over src: a weighted sum's backward
+// (the weight's gradient and the term's). The blocks of the sum are added
+// to acc one after another, so a slice cut into pieces of whole blocks
+// and passed piece by piece, acc carried along, gives Dot's bits exactly
+// (acc 0 first); the dst values are Axpy's.
+func DotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	if dst != nil {
+		sameLen("DotAxpy", len(dst), len(src), len(x))
+	} else {
+		sameLen("DotAxpy", len(src), len(x))
+	}
+	if len(src) == 0 {
+		return acc
+	}
+	return dotAxpy(dst, a, src, x, add, acc)
+}
+
 // SumSq returns s = Σ(x−k) and q = Σ(x−k)² over the planes of x. A shift k
 // close to the mean (say, one value of the channel) keeps q accurate.
 func SumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
@@ -123,11 +141,29 @@ func Dots(dy, x []float32, n, hw, stride int) (s, d float64) {
 	return dots(dy, x, n, hw, stride)
 }
 
+// DotsReLU is Dots of dy masked by a ReLU's output y, as ReLUGrad masks
+// it (dy where y != 0, else +0), without writing the mask out: batch
+// norm's backward with the following ReLU's gradient folded in. All three
+// have the same layout.
+func DotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	if !planes("DotsReLU", n, hw, stride, len(dy), len(y), len(x)) {
+		return 0, 0
+	}
+	return dotsReLU(dy, y, x, n, hw, stride)
+}
+
 // Affine sets dst = x·scale + shift over the planes of x and dst (the
 // product is rounded before the addition).
 func Affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	if planes("Affine", n, hw, stride, len(dst), len(x)) {
 		affine(dst, x, n, hw, stride, scale, shift)
+	}
+}
+
+// AffineReLU is Affine followed by ReLU of dst, in one pass.
+func AffineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	if planes("AffineReLU", n, hw, stride, len(dst), len(x)) {
+		affineReLU(dst, x, n, hw, stride, scale, shift)
 	}
 }
 
@@ -137,6 +173,14 @@ func Affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 func AffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	if planes("AffineGrad", n, hw, stride, len(dst), len(dy), len(x)) {
 		affineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+	}
+}
+
+// AffineGradReLU is AffineGrad with dy masked by a ReLU's output y as in
+// DotsReLU.
+func AffineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	if planes("AffineGradReLU", n, hw, stride, len(dst), len(dy), len(y), len(x)) {
+		affineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
 	}
 }
 

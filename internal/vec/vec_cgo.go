@@ -21,9 +21,10 @@ typedef struct {
 	void (*axpy)(float *, float, const float *, size_t, int);
 	double (*dot)(const float *, const float *, size_t);
 	pair (*sumsq)(const float *, size_t, size_t, size_t, float);
-	pair (*dots)(const float *, const float *, size_t, size_t, size_t);
-	void (*affine)(float *, const float *, size_t, size_t, size_t, float, float);
-	void (*affine_grad)(float *, const float *, const float *, size_t, size_t, size_t, float, float, float, int);
+	pair (*dots)(const float *, const float *, const float *, size_t, size_t, size_t);
+	void (*affine)(float *, const float *, size_t, size_t, size_t, float, float, int);
+	void (*affine_grad)(float *, const float *, const float *, const float *, size_t, size_t, size_t, float, float, float, int);
+	double (*dot_axpy)(float *, float, const float *, const float *, size_t, int, double);
 } table;
 
 // The AVX variants exist on x86 only; elsewhere every level is the
@@ -83,12 +84,15 @@ static void vec_relu(float *d, const float *s, size_t n) { K->relu(d, s, n); }
 static void vec_mask(float *d, const float *m, const float *g, size_t n, int add, int neq) { K->mask(d, m, g, n, add, neq); }
 static void vec_axpy(float *d, float a, const float *s, size_t n, int add) { K->axpy(d, a, s, n, add); }
 static double vec_dot(const float *a, const float *b, size_t n) { return K->dot(a, b, n); }
+static double vec_dot_axpy(float *d, float a, const float *s, const float *x, size_t n, int add, double acc) {
+	return K->dot_axpy(d, a, s, x, n, add, acc); }
 static pair vec_sumsq(const float *x, size_t n, size_t hw, size_t st, float k) { return K->sumsq(x, n, hw, st, k); }
-static pair vec_dots(const float *g, const float *x, size_t n, size_t hw, size_t st) { return K->dots(g, x, n, hw, st); }
-static void vec_affine(float *d, const float *x, size_t n, size_t hw, size_t st, float a, float b) {
-	K->affine(d, x, n, hw, st, a, b); }
-static void vec_affine_grad(float *d, const float *g, const float *x, size_t n, size_t hw, size_t st,
-		float k, float p, float q, int add) { K->affine_grad(d, g, x, n, hw, st, k, p, q, add); }
+static pair vec_dots(const float *g, const float *m, const float *x, size_t n, size_t hw, size_t st) {
+	return K->dots(g, m, x, n, hw, st); }
+static void vec_affine(float *d, const float *x, size_t n, size_t hw, size_t st, float a, float b, int relu) {
+	K->affine(d, x, n, hw, st, a, b, relu); }
+static void vec_affine_grad(float *d, const float *g, const float *m, const float *x, size_t n, size_t hw,
+		size_t st, float k, float p, float q, int add) { K->affine_grad(d, g, m, x, n, hw, st, k, p, q, add); }
 */
 import "C"
 
@@ -153,6 +157,13 @@ func dot(a, b []float32) float64 {
 	return cDot(a, b)
 }
 
+func dotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	if len(src) < small {
+		return goDotAxpy(dst, a, src, x, add, acc)
+	}
+	return cDotAxpy(dst, a, src, x, add, acc)
+}
+
 func sumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	if n*hw < small {
 		return goSumSq(x, n, hw, stride, k)
@@ -167,6 +178,13 @@ func dots(dy, x []float32, n, hw, stride int) (s, d float64) {
 	return cDots(dy, x, n, hw, stride)
 }
 
+func dotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	if n*hw < small {
+		return goDotsReLU(dy, y, x, n, hw, stride)
+	}
+	return cDotsReLU(dy, y, x, n, hw, stride)
+}
+
 func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	if n*hw < small {
 		goAffine(dst, x, n, hw, stride, scale, shift)
@@ -175,11 +193,27 @@ func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 	}
 }
 
+func affineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	if n*hw < small {
+		goAffineReLU(dst, x, n, hw, stride, scale, shift)
+	} else {
+		cAffineReLU(dst, x, n, hw, stride, scale, shift)
+	}
+}
+
 func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	if n*hw < small {
 		goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
 	} else {
 		cAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+	}
+}
+
+func affineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	if n*hw < small {
+		goAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
+	} else {
+		cAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
 	}
 }
 
@@ -213,22 +247,40 @@ func cAxpy(dst []float32, a float32, src []float32, add bool) {
 
 func cDot(a, b []float32) float64 { return float64(C.vec_dot(fp(a), fp(b), C.size_t(len(a)))) }
 
+func cDotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	return float64(C.vec_dot_axpy(fp(dst), C.float(a), fp(src), fp(x), C.size_t(len(src)), cbool(add), C.double(acc)))
+}
+
 func cSumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	r := C.vec_sumsq(fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(k))
 	return float64(r.a), float64(r.b)
 }
 
 func cDots(dy, x []float32, n, hw, stride int) (s, d float64) {
-	r := C.vec_dots(fp(dy), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
+	r := C.vec_dots(fp(dy), nil, fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
+	return float64(r.a), float64(r.b)
+}
+
+func cDotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	r := C.vec_dots(fp(dy), fp(y), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride))
 	return float64(r.a), float64(r.b)
 }
 
 func cAffine(dst, x []float32, n, hw, stride int, scale, shift float32) {
-	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift))
+	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift), 0)
+}
+
+func cAffineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	C.vec_affine(fp(dst), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride), C.float(scale), C.float(shift), 1)
 }
 
 func cAffineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
-	C.vec_affine_grad(fp(dst), fp(dy), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
+	C.vec_affine_grad(fp(dst), fp(dy), nil, fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
+		C.float(k), C.float(p), C.float(q), cbool(add))
+}
+
+func cAffineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	C.vec_affine_grad(fp(dst), fp(dy), fp(y), fp(x), C.size_t(n), C.size_t(hw), C.size_t(stride),
 		C.float(k), C.float(p), C.float(q), cbool(add))
 }
 

@@ -4,7 +4,8 @@ package vec
 
 import "testing"
 
-var cKernels = kernels{cReLU, cReLUGrad, cReLUMaskGrad, cAxpy, cDot, cSumSq, cDots, cAffine, cAffineGrad, cWeightedSum}
+var cKernels = kernels{cReLU, cReLUGrad, cReLUMaskGrad, cAxpy, cDot, cSumSq, cDots, cAffine, cAffineGrad, cWeightedSum,
+	cDotsReLU, cAffineReLU, cAffineGradReLU, cDotAxpy}
 
 var levelNames = []string{"base", "avx2", "avx512"}
 

@@ -11,6 +11,9 @@ func axpy(dst []float32, a float32, src []float32, add bool) {
 	goAxpy(dst, a, src, add)
 }
 func dot(a, b []float32) float64 { return goDot(a, b) }
+func dotAxpy(dst []float32, a float32, src, x []float32, add bool, acc float64) float64 {
+	return goDotAxpy(dst, a, src, x, add, acc)
+}
 func sumSq(x []float32, n, hw, stride int, k float32) (s, q float64) {
 	return goSumSq(x, n, hw, stride, k)
 }
@@ -20,6 +23,15 @@ func affine(dst, x []float32, n, hw, stride int, scale, shift float32) {
 }
 func affineGrad(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool) {
 	goAffineGrad(dst, dy, x, n, hw, stride, k, p, q, add)
+}
+func dotsReLU(dy, y, x []float32, n, hw, stride int) (s, d float64) {
+	return goDotsReLU(dy, y, x, n, hw, stride)
+}
+func affineReLU(dst, x []float32, n, hw, stride int, scale, shift float32) {
+	goAffineReLU(dst, x, n, hw, stride, scale, shift)
+}
+func affineGradReLU(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool) {
+	goAffineGradReLU(dst, dy, y, x, n, hw, stride, k, p, q, add)
 }
 func weightedSum(dst []float32, w []float32, xs [][]float32) { goWeightedSum(dst, w, xs) }
 

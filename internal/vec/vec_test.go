@@ -22,11 +22,18 @@ type kernels struct {
 	affine       func(dst, x []float32, n, hw, stride int, scale, shift float32)
 	affineGrad   func(dst, dy, x []float32, n, hw, stride int, k, p, q float32, add bool)
 	weightedSum  func(dst, w []float32, xs [][]float32)
+	// The batch-norm kernels with a ReLU folded in.
+	dotsReLU       func(dy, y, x []float32, n, hw, stride int) (float64, float64)
+	affineReLU     func(dst, x []float32, n, hw, stride int, scale, shift float32)
+	affineGradReLU func(dst, dy, y, x []float32, n, hw, stride int, k, p, q float32, add bool)
+	dotAxpy        func(dst []float32, a float32, src, x []float32, add bool, acc float64) float64
 }
 
 var (
-	apiKernels = kernels{ReLU, ReLUGrad, ReLUMaskGrad, Axpy, Dot, SumSq, Dots, Affine, AffineGrad, WeightedSum}
-	goKernels  = kernels{goReLU, goReLUGrad, goReLUMaskGrad, goAxpy, goDot, goSumSq, goDots, goAffine, goAffineGrad, goWeightedSum}
+	apiKernels = kernels{ReLU, ReLUGrad, ReLUMaskGrad, Axpy, Dot, SumSq, Dots, Affine, AffineGrad, WeightedSum,
+		DotsReLU, AffineReLU, AffineGradReLU, DotAxpy}
+	goKernels = kernels{goReLU, goReLUGrad, goReLUMaskGrad, goAxpy, goDot, goSumSq, goDots, goAffine, goAffineGrad, goWeightedSum,
+		goDotsReLU, goAffineReLU, goAffineGradReLU, goDotAxpy}
 )
 
 var sizes = []int{0, 1, 7, 15, 16, 17, 31, 33, 63, 64, 65, 1000, 1024, 1025, 4099}
@@ -183,6 +190,7 @@ func testKernels(t *testing.T, k kernels) {
 		if math.Float64bits(d1) != math.Float64bits(d2) || !near(d1, want, scale, 1e-5) {
 			t.Fatalf("Dot n=%d: got %v then %v, want %v", n, d1, d2, want)
 		}
+		testDotAxpy(t, k, a, b, dst0)
 		check()
 		check2()
 	}
@@ -260,6 +268,7 @@ func testKernels(t *testing.T, k kernels) {
 				}
 			}
 		}
+		testReLUFused(t, k, l, x, dy, dst0)
 		check()
 	}
 
@@ -288,6 +297,82 @@ func testKernels(t *testing.T, k kernels) {
 			}
 		}
 		check()
+	}
+}
+
+// testReLUFused wants the batch-norm kernels with a ReLU folded in to give
+// the bits of the separate kernels: AffineReLU those of Affine then ReLU,
+// DotsReLU and AffineGradReLU those of ReLUGrad then Dots or AffineGrad.
+func testReLUFused(t *testing.T, k kernels, l [3]int, x, dy, dst0 []float32) {
+	t.Helper()
+	n, hw, stride := l[0], l[1], l[2]
+	eq := func(op string, a, b []float32) {
+		t.Helper()
+		for i := range a {
+			if !same(a[i], b[i]) && !(math.IsNaN(float64(a[i])) && math.IsNaN(float64(b[i]))) {
+				t.Fatalf("%s %v: differs from the separate kernels at %d: %v vs %v", op, l, i, a[i], b[i])
+			}
+		}
+	}
+	// y: a ReLU output with zeros where x is below its mean, and a NaN.
+	y := slices.Clone(x)
+	for i := range y {
+		y[i] -= 3
+	}
+	if len(y) > 2 {
+		y[len(y)/2] = float32(math.NaN())
+	}
+	goReLU(y, y)
+	const sc, sh = float32(0.37), float32(-1.2)
+	got := twice(t, dst0, func(d []float32) { k.affineReLU(d, x, n, hw, stride, sc, sh) })
+	want := slices.Clone(dst0)
+	k.affine(want, x, n, hw, stride, sc, sh)
+	for p := 0; p < n && hw > 0; p++ {
+		goReLU(want[p*stride:p*stride+hw], want[p*stride:p*stride+hw])
+	}
+	eq("AffineReLU", got, want)
+
+	g := slices.Clone(dy)
+	goReLUGrad(g, y, dy, false)
+	s1, d1 := k.dotsReLU(dy, y, x, n, hw, stride)
+	s2, d2 := k.dots(g, x, n, hw, stride)
+	if math.Float64bits(s1) != math.Float64bits(s2) || math.Float64bits(d1) != math.Float64bits(d2) {
+		t.Fatalf("DotsReLU %v: %v, %v, separate kernels %v, %v", l, s1, d1, s2, d2)
+	}
+	for _, add := range []bool{false, true} {
+		got := twice(t, dst0, func(d []float32) { k.affineGradReLU(d, dy, y, x, n, hw, stride, 0.9, -0.013, 0.002, add) })
+		want := slices.Clone(dst0)
+		k.affineGrad(want, g, x, n, hw, stride, 0.9, -0.013, 0.002, add)
+		eq("AffineGradReLU", got, want)
+	}
+}
+
+// testDotAxpy wants DotAxpy to give Dot's and Axpy's bits, whole or in
+// pieces of whole blocks with the sum carried along.
+func testDotAxpy(t *testing.T, k kernels, a, b, dst0 []float32) {
+	t.Helper()
+	want := k.dot(a, b)
+	for _, add := range []bool{false, true} {
+		wantD := slices.Clone(dst0)
+		k.axpy(wantD, -0.3, a, add)
+		for _, piece := range []int{block, 3 * block, len(a) + 1} {
+			d, acc := slices.Clone(dst0), 0.0
+			for lo := 0; lo < len(a); lo += piece {
+				hi := min(lo+piece, len(a))
+				acc = k.dotAxpy(d[lo:hi], -0.3, a[lo:hi], b[lo:hi], add, acc)
+			}
+			if math.Float64bits(acc) != math.Float64bits(want) {
+				t.Fatalf("DotAxpy n=%d piece %d: sum %v, Dot %v", len(a), piece, acc, want)
+			}
+			for i := range d {
+				if !same(d[i], wantD[i]) {
+					t.Fatalf("DotAxpy n=%d piece %d add=%v [%d]: %v, Axpy %v", len(a), piece, add, i, d[i], wantD[i])
+				}
+			}
+		}
+	}
+	if got := k.dotAxpy(nil, 1, a, b, false, 0); math.Float64bits(got) != math.Float64bits(want) {
+		t.Fatalf("DotAxpy n=%d without dst: %v, Dot %v", len(a), got, want)
 	}
 }
 
@@ -336,6 +421,11 @@ func compareKernels(t *testing.T, a, b kernels) {
 		}
 		u, v := data(r, n, false), data(r, n, false)
 		eq64("Dot", a.dot(u, v), b.dot(u, v))
+		for _, add := range []bool{false, true} {
+			da, db := slices.Clone(dst), slices.Clone(dst)
+			eq64("DotAxpy", a.dotAxpy(da, 0.7, u, v, add, 0.5), b.dotAxpy(db, 0.7, u, v, add, 0.5))
+			eq("DotAxpy", da, db)
+		}
 	}
 	for _, l := range layouts {
 		n, hw, stride := l[0], l[1], l[2]
@@ -358,6 +448,22 @@ func compareKernels(t *testing.T, a, b kernels) {
 			a.affineGrad(da, dy, x, n, hw, stride, 0.9, -0.11, 0.05, add)
 			b.affineGrad(db, dy, x, n, hw, stride, 0.9, -0.11, 0.05, add)
 			eq("AffineGrad", da, db)
+		}
+		y := slices.Clone(x)
+		goReLU(y, y)
+		s1, q1 = a.dotsReLU(dy, y, x, n, hw, stride)
+		s2, q2 = b.dotsReLU(dy, y, x, n, hw, stride)
+		eq64("DotsReLU s", s1, s2)
+		eq64("DotsReLU d", q1, q2)
+		da, db = slices.Clone(dst), slices.Clone(dst)
+		a.affineReLU(da, x, n, hw, stride, 1.3, -0.7)
+		b.affineReLU(db, x, n, hw, stride, 1.3, -0.7)
+		eq("AffineReLU", da, db)
+		for _, add := range []bool{false, true} {
+			da, db := slices.Clone(dst), slices.Clone(dst)
+			a.affineGradReLU(da, dy, y, x, n, hw, stride, 0.9, -0.11, 0.05, add)
+			b.affineGradReLU(db, dy, y, x, n, hw, stride, 0.9, -0.11, 0.05, add)
+			eq("AffineGradReLU", da, db)
 		}
 	}
 }
@@ -387,20 +493,24 @@ func TestInPlace(t *testing.T) {
 func TestPanics(t *testing.T) {
 	buf := make([]float32, 10)
 	for name, f := range map[string]func(){
-		"ReLU":          func() { ReLU(buf[:3], buf[:4]) },
-		"ReLUGrad":      func() { ReLUGrad(buf[:3], buf[:3], buf[:4], true) },
-		"ReLUMaskGrad":  func() { ReLUMaskGrad(buf[:3], buf[:2], buf[:3], false) },
-		"Axpy":          func() { Axpy(buf[:3], 1, buf[:4], false) },
-		"Dot":           func() { Dot(buf[:3], buf[:4]) },
-		"SumSq short":   func() { SumSq(buf, 2, 5, 6, 0) },
-		"SumSq stride":  func() { SumSq(buf, 2, 5, 4, 0) },
-		"Dots":          func() { Dots(buf[:9], buf, 2, 5, 5) },
-		"Affine":        func() { Affine(buf[:5], buf, 2, 3, 4, 1, 0) },
-		"AffineGrad":    func() { AffineGrad(buf, buf, buf[:6], 2, 3, 4, 1, 1, 0, true) },
-		"negative n":    func() { Affine(buf, buf, -1, 3, 4, 1, 0) },
-		"WS lengths":    func() { WeightedSum(buf, []float32{1}, [][]float32{buf[:9]}) },
-		"WS weights":    func() { WeightedSum(buf, []float32{1, 2}, [][]float32{buf}) },
-		"WS nil inputs": func() { WeightedSum(buf, []float32{1}, [][]float32{nil}) },
+		"ReLU":           func() { ReLU(buf[:3], buf[:4]) },
+		"ReLUGrad":       func() { ReLUGrad(buf[:3], buf[:3], buf[:4], true) },
+		"ReLUMaskGrad":   func() { ReLUMaskGrad(buf[:3], buf[:2], buf[:3], false) },
+		"Axpy":           func() { Axpy(buf[:3], 1, buf[:4], false) },
+		"Dot":            func() { Dot(buf[:3], buf[:4]) },
+		"SumSq short":    func() { SumSq(buf, 2, 5, 6, 0) },
+		"SumSq stride":   func() { SumSq(buf, 2, 5, 4, 0) },
+		"Dots":           func() { Dots(buf[:9], buf, 2, 5, 5) },
+		"Affine":         func() { Affine(buf[:5], buf, 2, 3, 4, 1, 0) },
+		"AffineGrad":     func() { AffineGrad(buf, buf, buf[:6], 2, 3, 4, 1, 1, 0, true) },
+		"DotsReLU":       func() { DotsReLU(buf, buf[:6], buf, 2, 3, 4) },
+		"AffineReLU":     func() { AffineReLU(buf[:5], buf, 2, 3, 4, 1, 0) },
+		"DotAxpy":        func() { DotAxpy(buf[:3], 1, buf[:3], buf[:4], false, 0) },
+		"AffineGradReLU": func() { AffineGradReLU(buf, buf, buf[:6], buf, 2, 3, 4, 1, 1, 0, true) },
+		"negative n":     func() { Affine(buf, buf, -1, 3, 4, 1, 0) },
+		"WS lengths":     func() { WeightedSum(buf, []float32{1}, [][]float32{buf[:9]}) },
+		"WS weights":     func() { WeightedSum(buf, []float32{1, 2}, [][]float32{buf}) },
+		"WS nil inputs":  func() { WeightedSum(buf, []float32{1}, [][]float32{nil}) },
 	} {
 		func() {
 			defer func() {
