@@ -31,13 +31,14 @@ type RNNRow struct {
 	ValidPPL Num    `json:"valid_ppl"`
 	TestPPL  Num    `json:"test_ppl"` // a finished retraining's; missing for a search
 	Genotype string `json:"genotype"`
+	Paper    bool   `json:"paper,omitempty"` // the paper's number, not a run
 }
 
 // PaperPTBRows are the paper's PTB row as results-table lines.
 func PaperPTBRows() []RNNRow {
 	return []RNNRow{
-		{Dir: "paper (Zela et al. 2020, PTB)", Kind: "retrain", Method: "DARTS", TestPPL: Num(PaperPTB.DARTS), ValidPPL: nan(), Finished: true},
-		{Dir: "paper (Zela et al. 2020, PTB)", Kind: "retrain", Method: "R-DARTS(L2)", TestPPL: Num(PaperPTB.RDARTSL2), ValidPPL: nan(), Finished: true},
+		{Dir: "paper (Zela et al. 2020, PTB)", Kind: "retrain", Method: "DARTS", TestPPL: Num(PaperPTB.DARTS), ValidPPL: nan(), Finished: true, Paper: true},
+		{Dir: "paper (Zela et al. 2020, PTB)", Kind: "retrain", Method: "R-DARTS(L2)", TestPPL: Num(PaperPTB.RDARTSL2), ValidPPL: nan(), Finished: true, Paper: true},
 	}
 }
 
@@ -141,8 +142,11 @@ func rnnMethod(dir string, cfg rnnsearch.Config) (method, setting string) {
 var rnnColumns = []string{"kind", "method", "setting", "epochs", "finished", "valid_ppl", "test_ppl", "dir", "genotype"}
 
 func (r RNNRow) fields() []string {
-	return []string{r.Kind, r.Method, r.Setting, strconv.Itoa(r.Epochs), strconv.FormatBool(r.Finished),
-		r.ValidPPL.format(2), r.TestPPL.format(2), r.Dir, r.Genotype}
+	epochs, finished := strconv.Itoa(r.Epochs), strconv.FormatBool(r.Finished)
+	if r.Paper {
+		epochs, finished = "", ""
+	}
+	return []string{r.Kind, r.Method, r.Setting, epochs, finished, r.ValidPPL.format(2), r.TestPPL.format(2), r.Dir, r.Genotype}
 }
 
 // WriteRNNText writes the recurrent results table, the paper's PTB row
@@ -205,7 +209,7 @@ func WriteRNNHTML(rows []RNNRow, warnings []string, out, dot string) error {
 				l.Page = name + "/index.html"
 			}
 		}
-		if strings.HasPrefix(r.Dir, "paper") {
+		if r.Paper {
 			l.EpochsText = "—"
 		}
 		lines = append(lines, l)

@@ -68,14 +68,20 @@ func (c RetrainConfig) Validate() error {
 		return fmt.Errorf("genotype: %w", g.Validate())
 	case c.Data == "":
 		return fmt.Errorf("data: the PTB-format folder is required")
-	case c.Epochs < 1 || c.Hidden < 1 || c.BatchSize < 1 || c.EvalBatch < 1 || c.TestBatch < 1 || c.NonMono < 1:
-		return fmt.Errorf("epochs, hidden, batch-size, eval-batch, test-batch and nonmono: must be at least 1")
 	case c.BPTT < 2:
 		return fmt.Errorf("bptt: must be at least 2, have %d", c.BPTT)
 	case c.LR <= 0 || c.Clip <= 0:
 		return fmt.Errorf("lr and grad-clip: must be positive")
 	case c.WeightDecay < 0 || c.TAR < 0 || c.TrainTokens < 0 || c.ValidTokens < 0 || c.TestTokens < 0:
 		return fmt.Errorf("weight-decay, tar and the token counts: must not be negative")
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"epochs", c.Epochs}, {"hidden", c.Hidden}, {"batch-size", c.BatchSize}, {"eval-batch", c.EvalBatch}, {"test-batch", c.TestBatch}, {"nonmono", c.NonMono}} {
+		if p.v < 1 {
+			return fmt.Errorf("%s: must be at least 1, have %d", p.name, p.v)
+		}
 	}
 	for _, p := range []struct {
 		name string

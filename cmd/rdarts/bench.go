@@ -100,6 +100,9 @@ func runBench(cmd *cobra.Command, g *globals, o *benchOptions) error {
 	if o.exact && !slices.Contains(items, benchmark.ItemExact) {
 		items = append(items, benchmark.ItemExact)
 	}
+	if slices.Contains(o.spaces, benchmark.RNNSpace) && slices.Contains(items, benchmark.ItemExact) {
+		return usageErr("--items: exact is not measured on the recurrent space (--spaces rnn; it has search1, search2, eval, eigen)")
+	}
 	var sizes []benchmark.Size
 	for _, n := range o.sizes {
 		sz, ok := benchmark.Sizes[n]

@@ -107,6 +107,9 @@ func TestSpaceFlagErrors(t *testing.T) {
 		{[]string{"train", "--genotype", "Genotype(recurrent=[('none', 0)], concat=[1])", "--data", data}, "--genotype"},
 		{[]string{"train", "--genotype", "nonsense", "--data", data}, "--genotype"},
 		{[]string{"robust", "--space", "rnn", "--kind", "dp", "--data", data}, "--kind"},
+		{[]string{"search", "--space", "rnn", "--hidden", "8", "--resume", "--out", filepath.Join(dir, "none")}, "--resume"},
+		{[]string{"train", "--genotype", "DARTS_V2", "--data", data, "--hidden", "0"}, "--hidden: must be at least 1"},
+		{[]string{"bench", "--spaces", "rnn", "--items", "exact"}, "--items: exact is not measured on the recurrent space"},
 		{[]string{"robust", "--space", "rnn", "--data", data, "--select-layers", "3"}, "--select-layers: not a setting of the recurrent space"},
 		{[]string{"robust", "--space", "s2", "--select-hidden", "8"}, "--select-hidden: not a setting of the convolutional spaces"},
 	} {

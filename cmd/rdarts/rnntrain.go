@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnsearch"
 )
 
@@ -34,11 +35,11 @@ func bindRNNTrainFlags(fs *pflag.FlagSet, c *rnnsearch.RetrainConfig) {
 }
 
 // recurrent reports whether the command line asks for a recurrent
-// retraining: the run to resume is one, or else the genotype or the config
-// file is recurrent.
+// retraining: the run to resume is one, or else (no run there) the
+// genotype or the config file is recurrent.
 func (o *trainOptions) recurrent() bool {
 	switch {
-	case o.resume:
+	case o.resume && runfolder.Resumable(o.out):
 		return rnnsearch.IsRun(o.out)
 	case o.genotype != "":
 		return rnnsearch.IsRNNGenotype(o.genotype)

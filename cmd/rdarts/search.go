@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdarts/rdarts/data"
+	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/internal/settings"
 	"github.com/rdarts/rdarts/rnnsearch"
 	"github.com/rdarts/rdarts/search"
@@ -126,9 +127,10 @@ convolutional spaces only (--layers, --dataset, ...) is refused.`,
 }
 
 // recurrent reports whether the command line asks for a recurrent search:
-// the run to resume is one, or else the config file or --space names rnn.
+// the run to resume is one, or else (no run there) --space or the config
+// file names rnn.
 func (o *searchOptions) recurrent(given givenFlags) bool {
-	if o.resume {
+	if o.resume && runfolder.Resumable(o.out) {
 		return rnnsearch.IsRun(o.out)
 	}
 	if sp, ok := given["space"]; ok {
