@@ -97,18 +97,8 @@ func (t *Task) Changes() ([]runfolder.Change, error) {
 			return nil, err
 		}
 		return runfolder.Diff(have, t.Search)
-	case StageSelect:
-		want, err := t.SelectConfig()
-		if err != nil {
-			return nil, nil // its search is being redone: judged once it finishes
-		}
-		have, err := train.ReadConfig(t.Dir)
-		if err != nil {
-			return nil, err
-		}
-		return runfolder.Diff(have, want)
-	case StageRetrain:
-		want, err := t.RetrainConfig()
+	case StageSelect, StageRetrain:
+		want, err := t.TrainConfig()
 		if err != nil {
 			return nil, nil // its searches are being redone: judged once they finish
 		}
@@ -119,6 +109,15 @@ func (t *Task) Changes() ([]runfolder.Change, error) {
 		return runfolder.Diff(have, want)
 	}
 	return nil, nil
+}
+
+// TrainConfig is a select or retrain task's training configuration
+// (SelectConfig, RetrainConfig).
+func (t *Task) TrainConfig() (train.Config, error) {
+	if t.Stage == StageSelect {
+		return t.SelectConfig()
+	}
+	return t.RetrainConfig()
 }
 
 // RetrainConfig is a retrain task's training configuration: the grid's
@@ -200,13 +199,8 @@ func Attempt(ctx context.Context, t *Task, run RunFunc, rerunChanged bool) error
 		}
 		force = true
 	}
-	switch t.Stage {
-	case StageRetrain:
-		if _, err := t.RetrainConfig(); err != nil {
-			return fail(err)
-		}
-	case StageSelect:
-		if _, err := t.SelectConfig(); err != nil {
+	if t.Stage != StageSearch {
+		if _, err := t.TrainConfig(); err != nil {
 			return fail(err)
 		}
 	}
@@ -272,10 +266,7 @@ func (e Exec) Args(t *Task, resume, force bool) ([]string, error) {
 		case force:
 			args = append(args, "--force")
 		}
-		c, err := t.SelectConfig()
-		if t.Stage == StageRetrain {
-			c, err = t.RetrainConfig()
-		}
+		c, err := t.TrainConfig()
 		if err != nil {
 			return nil, err
 		}

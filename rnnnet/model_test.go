@@ -155,7 +155,10 @@ func tinyCorpus(t *testing.T) *corpus.Corpus {
 }
 
 // runSearch searches a 16-unit model with light dropout (the reference's
-// 0.75 drowns a model this small) at the reference's learning rates.
+// 0.75 drowns a model this small) at half the reference's SGD learning
+// rate: at 20 this model's trajectory is chaotic — it learned on one
+// machine and stalled on another, their math libraries differing in the
+// last bits — so a test of "the loss falls" could not be trusted.
 func runSearch(t *testing.T, c *corpus.Corpus, epochs int) (*Search, []EpochStats) {
 	return runSearchOrder(t, c, epochs, 1)
 }
@@ -170,7 +173,7 @@ func runSearchOrder(t *testing.T, c *corpus.Corpus, epochs, order int) (*Search,
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6, Order: order}, fast.Backend{}, src)
+	s, err := NewSearch(m, c, SearchSettings{Batch: 8, EvalBatch: 8, BPTT: 6, Order: order, LR: 10}, fast.Backend{}, src)
 	if err != nil {
 		t.Fatal(err)
 	}
