@@ -156,9 +156,9 @@ func tinyCorpus(t *testing.T) *corpus.Corpus {
 
 // runSearch searches a 16-unit model with light dropout (the reference's
 // 0.75 drowns a model this small) at half the reference's SGD learning
-// rate: at 20 this model's trajectory is chaotic — it learned on one
-// machine and stalled on another, their math libraries differing in the
-// last bits — so a test of "the loss falls" could not be trusted.
+// rate: at 20 this model's trajectory is chaotic — the same code learned
+// on one machine and stalled on another — so a test of "the loss falls"
+// could not be trusted.
 func runSearch(t *testing.T, c *corpus.Corpus, epochs int) (*Search, []EpochStats) {
 	return runSearchOrder(t, c, epochs, 1)
 }
