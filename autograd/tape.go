@@ -112,7 +112,9 @@ func (t *Tape) out(val *tensor.Tensor, inputs ...*Var) *Var {
 	}
 	for _, in := range inputs {
 		if in != nil {
-			in.uses++
+			if !in.leaf {
+				in.uses++ // leaves live across passes and never share
+			}
 			v.Requires = v.Requires || in.Requires
 		}
 	}

@@ -182,3 +182,34 @@ func BenchmarkBNReLU(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkDotAxpy is one worker's half of an S1 edge's backward (two
+// terms of 64×16×32×32): DotAxpy tile by tile over both terms, as
+// autograd.WeightedSum runs it, against Dot then Axpy per term over the
+// whole half, as it ran before; same bits.
+func BenchmarkDotAxpy(b *testing.B) {
+	const n, tile = 1 << 19, 16 << 10
+	r := rand.New(rand.NewPCG(9, 12))
+	dy, xs := data(r, n, false), [][]float32{data(r, n, false), data(r, n, false)}
+	dxs := [][]float32{make([]float32, n), make([]float32, n)}
+	b.Run("fused", func(b *testing.B) {
+		b.SetBytes(4 * 5 * n)
+		for b.Loop() {
+			var acc [2]float64
+			for lo := 0; lo < n; lo += tile {
+				for k := range xs {
+					acc[k] = DotAxpy(dxs[k][lo:lo+tile], 0.5, dy[lo:lo+tile], xs[k][lo:lo+tile], false, acc[k])
+				}
+			}
+		}
+	})
+	b.Run("separate", func(b *testing.B) {
+		b.SetBytes(4 * 5 * n)
+		for b.Loop() {
+			for k := range xs {
+				Dot(dy, xs[k])
+				Axpy(dxs[k], 0.5, dy, false)
+			}
+		}
+	})
+}

@@ -141,6 +141,45 @@ AI void unfill(float *restrict dst, const float *restrict buf, layout l, int add
 // own position.
 #define TAP(ky, kx) ((ptrdiff_t)(ky) * DH * rp + ((kx) * DW % SW) * pwh + (kx) * DW / SW)
 
+// FLAT_W and FLAT_MAX bound the planes corr_flat takes: rows narrower
+// than one AVX-512 vector, and a scratch of at most 4 KiB.
+enum { FLAT_W = 16, FLAT_MAX = 1024 };
+
+// flat_off turns corr_flat off, so a test can hold it against the row
+// loops (rd_dw_set_flat).
+static int flat_off;
+
+void rd_dw_set_flat(int on) { flat_off = !on; }
+
+// corr_flat is corr_fused at unit stride for narrow planes (8×8 after two
+// reductions): the outputs are computed along the padded buffer's rows
+// flattened into one loop of (oh-1)·rp + ow values, which fills the
+// vectors where rows of ow values would not; the columns past ow are
+// computed into a scratch and dropped. Each output's sum is corr_fused's,
+// term for term, so the bits are the same.
+AI void corr_flat(float *restrict out, int oh, int ow, const float *restrict in, int rp,
+		  const float *restrict taps, const int ADD, const int KH, const int KW, const int DH,
+		  const int DW) {
+	float t[FLAT_MAX];
+	int m = (oh - 1) * rp + ow;
+	for (int f = 0; f < m; f++) {
+		float s = -0.0f;
+#pragma GCC unroll 8
+		for (int ky = 0; ky < KH; ky++) {
+#pragma GCC unroll 8
+			for (int kx = 0; kx < KW; kx++)
+				s += taps[ky * KW + kx] * in[f + ky * DH * rp + kx * DW];
+		}
+		t[f] = s;
+	}
+	for (int oy = 0; oy < oh; oy++) {
+		float *restrict o = out + (ptrdiff_t)oy * ow;
+		const float *r = t + oy * rp;
+		for (int ox = 0; ox < ow; ox++)
+			o[ox] = ADD ? o[ox] + r[ox] : r[ox];
+	}
+}
+
 // corr_fused sets (ADD == 0) or adds out[oy][ox] = Σ taps[ky][kx]·in at
 // (oy·SH + ky·DH, ox·SW + kx·DW) for an oh×ow out, all taps of one output
 // summed in a register. Called with constant sizes, the tap loops unroll
@@ -148,6 +187,10 @@ AI void unfill(float *restrict dst, const float *restrict buf, layout l, int add
 AI void corr_fused(float *restrict out, int oh, int ow, const float *restrict in, int rp, int pwh,
 		   const float *restrict taps, const int ADD, const int KH, const int KW, const int SH,
 		   const int SW, const int DH, const int DW) {
+	if (!flat_off && SH == 1 && SW == 1 && ow < FLAT_W && oh * rp <= FLAT_MAX) {
+		corr_flat(out, oh, ow, in, rp, taps, ADD, KH, KW, DH, DW);
+		return;
+	}
 	for (int oy = 0; oy < oh; oy++) {
 		float *restrict o = out + (ptrdiff_t)oy * ow;
 		const float *restrict r = in + (ptrdiff_t)oy * SH * rp;

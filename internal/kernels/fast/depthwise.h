@@ -27,4 +27,8 @@ int rd_dw_backward_data(rd_dw p, const float *dy, const float *w, float *dx, int
 // dw, summing the images in order.
 int rd_dw_backward_filter(rd_dw p, const float *x, const float *dy, float *dw, int lo, int hi);
 
+// rd_dw_set_flat turns the flattened loops for narrow planes on (the
+// default) or off; for tests, not while kernels run.
+void rd_dw_set_flat(int on);
+
 #endif

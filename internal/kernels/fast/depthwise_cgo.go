@@ -53,3 +53,13 @@ func cBackwardData(p kernels.Conv, dy, w, dx []float32, add bool, lo, hi int) {
 func cBackwardFilter(p kernels.Conv, x, dy, dw []float32, lo, hi int) {
 	cCheck(C.rd_dw_backward_filter(cConv(p), cf(x), cf(dy), cf(dw), C.int(lo), C.int(hi)))
 }
+
+// setDWFlat turns the C kernels' flattened loops for narrow planes on or
+// off (tests hold the two against each other); not while kernels run.
+func setDWFlat(on bool) {
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	C.rd_dw_set_flat(v)
+}

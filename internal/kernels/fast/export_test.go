@@ -61,3 +61,7 @@ func (b GoDepthwise) ConvBackwardFilter(p kernels.Conv, x, dy, dw []float32) {
 	p.Check(x, dw, dy)
 	goDW.BackwardFilter(p, x, dy, dw)
 }
+
+// SetDWFlat turns the C depthwise kernels' flattened loops for narrow
+// planes on or off.
+var SetDWFlat = setDWFlat

@@ -156,6 +156,8 @@ func BenchmarkDepthwiseShapes(b *testing.B, be kernels.Backend) {
 		{"sep3x3_s1_C64_8x8", conv(64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 64)},
 		{"dil3x3_s1_C64_8x8", conv(64, 8, 8, 64, 3, 3, 1, 1, 2, 2, 2, 2, 64)},
 		{"sep5x5_s1_C64_8x8", conv(64, 8, 8, 64, 5, 5, 1, 1, 2, 2, 1, 1, 64)},
+		{"sep3x3_s1_C32_7x7", conv(32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 32)}, // demo size, 28×28 reduced twice
+		{"dil5x5_s1_C32_7x7", conv(32, 7, 7, 32, 5, 5, 1, 1, 4, 4, 2, 2, 32)},
 	} {
 		b.Run(s.name, func(b *testing.B) { benchConv(b, be, s.p) })
 	}
