@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdarts/rdarts/corpus"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnnet"
 	"github.com/rdarts/rdarts/space"
@@ -36,10 +37,11 @@ type Retrainer struct {
 	// Force lets Start replace a folder that holds another run's files.
 	Force bool
 
-	tr     *rnnnet.Trainer
-	state  RetrainState
-	result *RetrainOutcome
-	folder *runfolder.Folder
+	backend string // for provenance.jsonl
+	tr      *rnnnet.Trainer
+	state   RetrainState
+	result  *RetrainOutcome
+	folder  *runfolder.Folder
 }
 
 // NewRetrainer loads the corpus and builds cfg's evaluation model for run
@@ -77,7 +79,7 @@ func NewRetrainer(cfg RetrainConfig, dir string, k kernels.Backend, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	return &Retrainer{Cfg: cfg, Dir: dir, Log: log, tr: tr}, nil
+	return &Retrainer{Cfg: cfg, Dir: dir, Log: log, backend: k.Name(), tr: tr}, nil
 }
 
 // Retrain runs cfg's retraining in dir to the end and returns its
@@ -119,6 +121,10 @@ func (r *Retrainer) Start(resume bool) error {
 		return err
 	}
 	r.folder = f
+	if err := provenance.Append(f, provenance.Collect(r.backend), provenance.Event(resume)); err != nil {
+		r.Close()
+		return err
+	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/rdarts/rdarts/internal/kernels/fast"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/space"
 )
@@ -65,6 +66,10 @@ func TestRetrainResume(t *testing.T) {
 			if err != nil || string(got) != string(want) {
 				t.Errorf("stops %v: %s differs:\n%s\nwant\n%s", stops, f, got, want)
 			}
+		}		// One provenance record per start or resume.
+		recs, err := provenance.Read(dir)
+		if err != nil || len(recs) != len(stops)+1 || recs[0].Event != "start" || recs[1].Event != "resume" || recs[0].Backend != "fast" {
+			t.Errorf("stops %v: provenance %+v, %v", stops, recs, err)
 		}
 	}
 	// Resuming with another setting is refused, naming it.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdarts/rdarts/corpus"
 	"github.com/rdarts/rdarts/internal/kernels"
+	"github.com/rdarts/rdarts/internal/provenance"
 	"github.com/rdarts/rdarts/internal/runfolder"
 	"github.com/rdarts/rdarts/rnnnet"
 	"github.com/rdarts/rdarts/search"
@@ -122,6 +123,10 @@ func (r *Runner) Start(resume bool) error {
 		return err
 	}
 	r.folder = f
+	if err := provenance.Append(f, provenance.Collect(r.k.Name()), provenance.Event(resume)); err != nil {
+		r.Close()
+		return err
+	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err
