@@ -66,7 +66,8 @@ func TestRetrainResume(t *testing.T) {
 			if err != nil || string(got) != string(want) {
 				t.Errorf("stops %v: %s differs:\n%s\nwant\n%s", stops, f, got, want)
 			}
-		} // One provenance record per start or resume.
+		}
+		// One provenance record per start or resume.
 		recs, err := provenance.Read(dir)
 		if err != nil || len(recs) != len(stops)+1 || recs[0].Event != "start" || recs[1].Event != "resume" || recs[0].Backend != "fast" {
 			t.Errorf("stops %v: provenance %+v, %v", stops, recs, err)
