@@ -116,15 +116,11 @@ func (r *Retrainer) Model() *rnnnet.Model { return r.tr.Model }
 // which must have the settings of r.Cfg. A finished run writes any missing
 // final file.
 func (r *Retrainer) Start(resume bool) error {
-	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadRetrainConfig(r.Dir) })
+	f, fromCheckpoint, err := provenance.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadRetrainConfig(r.Dir) }, r.backend)
 	if err != nil {
 		return err
 	}
 	r.folder = f
-	if err := provenance.Append(f, provenance.Collect(r.backend), provenance.Event(resume)); err != nil {
-		r.Close()
-		return err
-	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err

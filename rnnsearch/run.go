@@ -118,15 +118,11 @@ func (r *Runner) Search() *rnnnet.Search { return r.s }
 // which must have the settings of r.Cfg. A finished run writes any missing
 // final file.
 func (r *Runner) Start(resume bool) error {
-	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
+	f, fromCheckpoint, err := provenance.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) }, r.k.Name())
 	if err != nil {
 		return err
 	}
 	r.folder = f
-	if err := provenance.Append(f, provenance.Collect(r.k.Name()), provenance.Event(resume)); err != nil {
-		r.Close()
-		return err
-	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err

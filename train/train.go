@@ -209,15 +209,11 @@ func (r *Runner) Network() *supernet.EvalNetwork { return r.net }
 // one writes any missing final file. Each start and resume adds a record
 // to the folder's provenance.jsonl.
 func (r *Runner) Start(resume bool) error {
-	f, fromCheckpoint, err := runfolder.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) })
+	f, fromCheckpoint, err := provenance.Begin(r.Dir, r.Cfg, resume, r.Force, func() (any, error) { return LoadConfig(r.Dir) }, r.backend)
 	if err != nil {
 		return err
 	}
 	r.folder = f
-	if err := provenance.Append(f, provenance.Collect(r.backend), provenance.Event(resume)); err != nil {
-		r.Close()
-		return err
-	}
 	if err := r.start(fromCheckpoint); err != nil {
 		r.Close()
 		return err

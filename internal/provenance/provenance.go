@@ -174,3 +174,18 @@ func Read(dir string) ([]Record, error) {
 	}
 	return recs, err
 }
+
+// Begin takes a run folder (runfolder.Begin) and records this start or
+// resume in its provenance.jsonl with the build of backend; on an error
+// the folder is released.
+func Begin(dir string, cfg any, resume, force bool, saved func() (any, error), backend string) (*runfolder.Folder, bool, error) {
+	f, fromCheckpoint, err := runfolder.Begin(dir, cfg, resume, force, saved)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := Append(f, Collect(backend), Event(resume)); err != nil {
+		f.Release()
+		return nil, false, err
+	}
+	return f, fromCheckpoint, nil
+}
