@@ -67,7 +67,7 @@ search: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16, order: 1}
 		retrain = retrain && bytes.Contains(help, []byte(f))
 	}
 	if retrain {
-		gridText += "retrain: true\ntrain: {epochs: \"1\", layers: \"2\", init-channels: \"4\", batch-size: \"16\"}\n"
+		gridText += "retrain: true\ntrain: {epochs: 1, layers: 2, init_channels: 4, batch_size: 16}\n"
 	} else {
 		t.Log("rdarts train lacks --genotype/--epochs/--layers/--init-channels/--batch-size: testing the search stage only")
 	}
