@@ -217,6 +217,9 @@ func Parse(text []byte, dir string) (*File, error) {
 			return nil, bad(l.name, "%q is listed twice", d)
 		}
 	}
+	if slices.Contains(r.Spaces, "rnn") {
+		return nil, bad("spaces", "rnn: a grid takes the convolutional spaces (darts, s1–s5); R-DARTS(L2) on the recurrent cell is rdarts robust --space rnn")
+	}
 	for _, sp := range slices.Sorted(maps.Keys(r.SpaceSeeds)) {
 		seeds := r.SpaceSeeds[sp]
 		switch {

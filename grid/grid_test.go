@@ -199,6 +199,7 @@ func TestStrictErrors(t *testing.T) {
 		{"no seeds", map[string]string{"seeds": "seeds: []"}, "", "seeds: missing or empty"},
 		{"dup seed", map[string]string{"seeds": "seeds: [1, 1]"}, "", "seeds: 1 is listed twice"},
 		{"dup space", map[string]string{"spaces": "spaces: [s2, s2]"}, "", `spaces: "s2" is listed twice`},
+		{"recurrent space", map[string]string{"spaces": "spaces: [s2, rnn]"}, "", "spaces: rnn: a grid takes the convolutional spaces"},
 		{"override selector", nil, "overrides: [{space: s9, set: {epochs: 1}}]\n", `overrides[0].space: "s9" is not in spaces`},
 		{"override key", nil, "overrides: [{set: {epochz: 1}}]\n", "line 7: overrides[0].set.epochz: not a search setting"},
 		{"override no set", nil, "overrides: [{space: s2}]\n", "overrides[0].set: missing"},

@@ -41,7 +41,8 @@ func newCmdGrid(g *globals) *cobra.Command {
 		Short: "Run a study grid (spaces × datasets × methods × seeds) locally or on Slurm",
 		Long: `A grid file (YAML) names spaces, datasets, methods (darts, darts-es, darts-ada, r-darts-l2,
 r-darts-dp, rs-ws), seeds, the search budget, the data folders, an output root and whether
-each found genotype is retrained. R-DARTS(L2) expands to one search per weight decay of
+each found genotype is retrained. Its spaces are the convolutional ones (darts, s1–s5); the
+recurrent cell's R-DARTS(L2) is rdarts robust --space rnn. R-DARTS(L2) expands to one search per weight decay of
 l2_grid (default 3e-4, 9e-4, 2.7e-3, 8.1e-3), R-DARTS(DP) to one per drop-path probability
 of dp_grid (default 0, 0.2, 0.4, 0.6) with cutout. Per seed one member is selected (grid
 collect) and retrained: with select: {rule: retrain} (the default) each member's architecture
